@@ -1,0 +1,308 @@
+//! One command-line run: resolves options, loads rules, drives a source through the scanner
+//! and hands the outcome to a reporter. Errors get their context here (`anyhow`).
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+
+use crate::cli::{Cli, ColorChoice, Command, RuleArgs, RulesCommand, ScanArgs};
+use crate::finding::Confidence;
+use crate::matcher::Matcher;
+use crate::report::{self, Format, Report};
+use crate::rules::{self, RuleSet};
+use crate::scan::{Outcome, Scanner, Summary};
+use crate::source::{self, Event};
+
+/// How a run ended; `main` maps it to the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing found.
+    Clean = 0,
+    /// Findings were reported.
+    Findings = 1,
+    /// Something went wrong; wins over findings.
+    Error = 2,
+}
+
+pub fn run(cli: Cli) -> Result<Exit> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(RulesCommand::List { rules, json }) => rules_list(&rules, json),
+        Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
+    }
+}
+
+fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
+    RuleSet::with_user_rules(&args.extra).context("cannot load rules")
+}
+
+fn scan(args: ScanArgs) -> Result<Exit> {
+    let started = Instant::now();
+    let set = Arc::new(load_rules(&args.rules)?);
+    let matcher = Matcher::new(Arc::clone(&set))?;
+    let scanner = Scanner::new(matcher);
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+
+    let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        args.paths.iter().partition(|p| p.as_os_str() == "-");
+    if !stdin.is_empty() {
+        let mut buf = Vec::new();
+        io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .context("cannot read stdin")?;
+        let mut scratch = scanner.scratch();
+        scanner.handle(
+            Event::Blob {
+                path: "<stdin>",
+                bytes: &buf,
+            },
+            &mut scratch,
+        );
+    }
+    if !paths.is_empty() {
+        let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+        let opts = source::fs::WalkOptions {
+            respect_ignore: !args.no_ignore,
+            follow_links: args.follow,
+            max_file_size: args.max_file_size,
+            threads,
+        };
+        source::fs::walk(&paths, &opts, || {
+            let mut scratch = scanner.scratch();
+            let scanner = &scanner;
+            move |event| scanner.handle(event, &mut scratch)
+        });
+    }
+
+    let Outcome {
+        mut findings,
+        summary,
+        errors,
+    } = scanner.finish();
+    let min: Confidence = args.min_confidence.into();
+    findings.retain(|f| f.confidence >= min);
+
+    for e in &errors {
+        eprintln!("keyhound: {}", report::sanitize(&e.to_string()));
+    }
+
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let rep = Report {
+        findings: &findings,
+        summary: &summary,
+        rules: &set,
+        show_secrets: args.show_secrets,
+        color,
+    };
+    write_report(args.format, &rep, args.output.as_deref())?;
+
+    if !args.quiet {
+        eprintln!(
+            "{}",
+            summary_line(
+                &summary,
+                findings.len(),
+                started.elapsed().as_secs_f64(),
+                args.max_file_size
+            )
+        );
+    }
+    Ok(if summary.errors > 0 {
+        Exit::Error
+    } else if findings.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Findings
+    })
+}
+
+/// Writes the report; a closed pipe (`keyhound scan | head`) is not an error.
+fn write_report(format: Format, rep: &Report<'_>, output: Option<&Path>) -> Result<()> {
+    let result = match output {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut w = BufWriter::new(file);
+            report::write(format, rep, &mut w)
+                .and_then(|_| w.flush())
+                .with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut w = BufWriter::new(stdout.lock());
+            match report::write(format, rep, &mut w).and_then(|_| w.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write the report"),
+            }
+        }
+    };
+    result
+}
+
+fn summary_line(s: &Summary, findings: usize, secs: f64, max_size: u64) -> String {
+    let mut line = format!(
+        "keyhound: {} in {} {} ({}) in {:.2}s",
+        match findings {
+            0 => "no secrets found".to_string(),
+            1 => "1 finding".to_string(),
+            n => format!("{n} findings"),
+        },
+        s.items,
+        if s.items == 1 { "file" } else { "files" },
+        human_bytes(s.bytes),
+        secs
+    );
+    let mut skipped = Vec::new();
+    if s.items > s.blobs + s.skipped_binary + s.skipped_large {
+        skipped.push(format!(
+            "{} duplicate{} scanned once",
+            s.items - s.blobs - s.skipped_binary - s.skipped_large,
+            if s.items - s.blobs - s.skipped_binary - s.skipped_large == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
+    if s.skipped_binary > 0 {
+        skipped.push(format!("{} binary skipped", s.skipped_binary));
+    }
+    if s.skipped_large > 0 {
+        skipped.push(format!(
+            "{} larger than {} skipped (--max-file-size)",
+            s.skipped_large,
+            human_bytes(max_size)
+        ));
+    }
+    if s.errors > 0 {
+        skipped.push(format!(
+            "{} error{}",
+            s.errors,
+            if s.errors == 1 { "" } else { "s" }
+        ));
+    }
+    if !skipped.is_empty() {
+        line.push_str("; ");
+        line.push_str(&skipped.join(", "));
+    }
+    line
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn rules_list(args: &RuleArgs, json: bool) -> Result<Exit> {
+    let set = load_rules(args)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = if json {
+        let rows: Vec<serde_json::Value> = set
+            .rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "name": r.name,
+                    "provider": r.provider,
+                    "confidence": r.confidence,
+                    "keywords": r.keywords,
+                    "rotate": r.rotate,
+                    "source": r.origin.file,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &rows)
+            .map_err(io::Error::from)
+            .and_then(|_| writeln!(out))
+    } else {
+        let w = set
+            .rules
+            .iter()
+            .map(|r| r.id.len())
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        let pw = set
+            .rules
+            .iter()
+            .map(|r| r.provider.len())
+            .max()
+            .unwrap_or(8)
+            .max(8);
+        (|| {
+            writeln!(
+                out,
+                "{:w$}  {:pw$}  {:10}  NAME",
+                "ID", "PROVIDER", "CONFIDENCE"
+            )?;
+            for r in &set.rules {
+                writeln!(
+                    out,
+                    "{:w$}  {:pw$}  {:10}  {}",
+                    r.id,
+                    r.provider,
+                    r.confidence.as_str(),
+                    r.name
+                )?;
+            }
+            writeln!(out, "{} rules", set.rules.len())
+        })()
+    };
+    match result.and_then(|_| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(Exit::Clean),
+    }
+}
+
+fn rules_check(paths: &[PathBuf]) -> Result<Exit> {
+    let set = Arc::new(RuleSet::with_user_rules(paths).context("cannot load rules")?);
+    let only_user = !paths.is_empty();
+    let checked = set
+        .rules
+        .iter()
+        .filter(|r| !only_user || !r.origin.builtin)
+        .count();
+    let problems = rules::check::check(Arc::clone(&set), |r| !only_user || !r.origin.builtin)?;
+    for p in &problems {
+        println!("{p}");
+    }
+    if problems.is_empty() {
+        eprintln!("keyhound: {checked} rules checked, all examples pass");
+        Ok(Exit::Clean)
+    } else {
+        eprintln!(
+            "keyhound: {checked} rules checked, {} problem{}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        Ok(Exit::Error)
+    }
+}

@@ -1,0 +1,222 @@
+//! What a scan reports: `Finding`, the `Secret` it carries (which redacts itself), its
+//! `Fingerprint`, and `Confidence`.
+//!
+//! Owns the meaning of these values and their redaction; never decides how they are printed
+//! (that is `report`) or found (that is `matcher`).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+
+use crate::blob::{hex, BlobId};
+
+/// How sure a rule is that a match is a live credential rather than a look-alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn raised(self) -> Self {
+        match self {
+            Confidence::Low => Confidence::Medium,
+            _ => Confidence::High,
+        }
+    }
+
+    pub fn lowered(self) -> Self {
+        match self {
+            Confidence::High => Confidence::Medium,
+            _ => Confidence::Low,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secret value. `Debug` and `Display` never show it; `expose` must be called on purpose.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(bytes: &[u8]) -> Self {
+        Secret(String::from_utf8_lossy(bytes).into_owned())
+    }
+
+    /// The raw value. Only `--show-secrets` output and validation may call this.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Length in characters.
+    pub fn len(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A short prefix followed by an ellipsis and the length: `sk-proj-…(164 chars)`.
+    ///
+    /// The prefix is at most 8 characters and at most a quarter of the secret, so short
+    /// passwords reveal little and long keys show their recognisable provider prefix.
+    pub fn redacted(&self) -> String {
+        let n = self.len();
+        let keep = (n / 4).min(8);
+        let prefix: String = self.0.chars().take(keep).collect();
+        format!("{prefix}…({n} chars)")
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Identifies a secret independently of where it appears: a hash of the rule id and the
+/// secret. It survives moved lines and renamed files and never contains the raw value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    pub fn new(rule_id: &str, secret: &Secret) -> Self {
+        let mut h = Sha1::new();
+        h.update(b"keyhound-fingerprint-v1\0");
+        h.update(rule_id.as_bytes());
+        h.update([0u8]);
+        h.update(secret.expose().as_bytes());
+        let digest: [u8; 20] = h.finalize().into();
+        Fingerprint(hex(&digest[..16]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a finding is: a path (in the working tree, or in a commit) and a 1-based span.
+/// Columns count Unicode scalar values from the start of the line, starting at 1.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+/// The text around a secret on its line, kept so reporters can show context with the secret
+/// itself redacted. Both sides are bounded and may contain untrusted control characters;
+/// reporters sanitise before printing to a terminal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    pub before: String,
+    pub after: String,
+}
+
+/// Outcome of an offline checksum check on formats that carry one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChecksumState {
+    Valid,
+    Invalid,
+}
+
+/// One reported secret at one location.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub provider: String,
+    pub confidence: Confidence,
+    pub location: Location,
+    pub secret: Secret,
+    /// The other half of a paired credential (e.g. the AWS access key id for a secret key).
+    pub partner: Option<Secret>,
+    pub fingerprint: Fingerprint,
+    pub rotate: Option<String>,
+    pub checksum: Option<ChecksumState>,
+    pub context: Context,
+    pub blob: BlobId,
+}
+
+impl Finding {
+    /// The key used for deterministic output order.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, &str) {
+        (
+            &self.location.path,
+            self.location.line,
+            self.location.column,
+            &self.rule_id,
+            self.fingerprint.as_str(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_shows_in_debug_or_display() {
+        let s = Secret::new(b"sk-proj-abcdefghijklmnopqrstuvwxyz0123456789");
+        let shown = format!("{s} {s:?}");
+        assert!(!shown.contains("abcdefghijklmnop"), "{shown}");
+        assert!(shown.contains("sk-proj-…(44 chars)"), "{shown}");
+    }
+
+    #[test]
+    fn short_secret_reveals_little() {
+        assert_eq!(Secret::new(b"hunter22").redacted(), "hu…(8 chars)");
+        assert_eq!(Secret::new(b"abc").redacted(), "…(3 chars)");
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        let a = Fingerprint::new("x.y", &Secret::new(b"one"));
+        assert_eq!(a, Fingerprint::new("x.y", &Secret::new(b"one")));
+        assert_ne!(a, Fingerprint::new("x.z", &Secret::new(b"one")));
+        assert_ne!(a, Fingerprint::new("x.y", &Secret::new(b"two")));
+        assert!(!a.as_str().contains("one"));
+        assert_eq!(a.as_str().len(), 32);
+    }
+
+    #[test]
+    fn confidence_steps() {
+        assert_eq!(Confidence::Low.raised(), Confidence::Medium);
+        assert_eq!(Confidence::High.raised(), Confidence::High);
+        assert_eq!(Confidence::High.lowered(), Confidence::Medium);
+        assert_eq!(Confidence::Low.lowered(), Confidence::Low);
+    }
+}

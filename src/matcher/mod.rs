@@ -1,0 +1,487 @@
+//! The matcher: bytes in, matches out. Pure: no files, no network, no printing.
+//!
+//! One aho-corasick automaton (DFA kind, ASCII case-insensitive) finds every rule keyword.
+//! Each keyword hit opens a window around itself for the rules that own the keyword; windows
+//! of one rule that touch are merged, so each rule's regex runs at most once over any byte and
+//! the cost stays linear in the input however many hits it holds. Regexes compile on first
+//! use and are shared by all threads; each thread brings its own `Scratch` (regex caches and
+//! buffers), so the hot path takes no locks and allocates nothing per byte.
+//!
+//! After a regex confirms a match, its captured secret goes through the filters: the rule's
+//! `min_entropy`, the global placeholder filters (repeated characters, stopwords, placeholder
+//! patterns), the rule's own `allow` patterns, the generic-value test for generic rules, and
+//! offline checksums. Paired rules then pick up their partner (an AWS secret key its key id).
+
+pub mod checksum;
+pub mod entropy;
+pub mod generic;
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex_automata::{meta, util::captures::Captures, Input};
+
+use crate::finding::{ChecksumState, Confidence};
+use crate::rules::{syntax::ChecksumKind, Rule, RuleSet};
+
+/// A confirmed match of one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in the `RuleSet`.
+    pub rule: usize,
+    /// The secret's byte range in the scanned input.
+    pub span: Range<usize>,
+    /// The paired credential's byte range, for rules with `pair`.
+    pub partner: Option<Range<usize>>,
+    pub confidence: Confidence,
+    pub checksum: Option<ChecksumState>,
+}
+
+/// Errors building a matcher.
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    #[error("cannot build the keyword automaton: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
+}
+
+pub struct Matcher {
+    rules: Arc<RuleSet>,
+    keywords: AhoCorasick,
+    /// For each automaton pattern, the rules that own that keyword.
+    keyword_rules: Vec<Vec<u32>>,
+}
+
+/// Per-thread working memory for `Matcher::find`.
+pub struct Scratch {
+    windows: Vec<(u32, usize, usize)>,
+    /// Index into `windows` of each rule's most recent window, for merging on the fly.
+    last_window: Vec<u32>,
+    regex: Vec<Option<(meta::Cache, Captures)>>,
+}
+
+const NO_WINDOW: u32 = u32::MAX;
+
+impl Matcher {
+    pub fn new(rules: Arc<RuleSet>) -> Result<Matcher, MatcherError> {
+        let mut keywords: Vec<Vec<u8>> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        for (i, rule) in rules.rules.iter().enumerate() {
+            for k in &rule.keywords {
+                let k = k.to_ascii_lowercase().into_bytes();
+                match keywords.iter().position(|x| *x == k) {
+                    Some(p) => {
+                        if !keyword_rules[p].contains(&(i as u32)) {
+                            keyword_rules[p].push(i as u32)
+                        }
+                    }
+                    None => {
+                        keywords.push(k);
+                        keyword_rules.push(vec![i as u32]);
+                    }
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .build(&keywords)?;
+        Ok(Matcher {
+            rules,
+            keywords: automaton,
+            keyword_rules,
+        })
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        let n = self.rules.rules.len();
+        Scratch {
+            windows: Vec::new(),
+            last_window: vec![NO_WINDOW; n],
+            regex: (0..n).map(|_| None).collect(),
+        }
+    }
+
+    /// All confirmed matches in `hay`, ordered by position then rule.
+    pub fn find(&self, hay: &[u8], scratch: &mut Scratch) -> Vec<Match> {
+        self.collect_windows(hay, scratch);
+        let mut out = Vec::new();
+        let windows = std::mem::take(&mut scratch.windows);
+        for &(r, start, end) in &windows {
+            self.confirm(hay, r as usize, start..end, scratch, &mut out);
+        }
+        scratch.windows = windows;
+        if out.is_empty() {
+            return out;
+        }
+        out.sort_by_key(|m| (m.span.start, m.rule));
+        self.drop_generic_overlaps(&mut out);
+        self.pair_up(hay, &mut out);
+        out
+    }
+
+    /// Fills `scratch.windows` with disjoint `(rule, start, end)` ranges to search.
+    fn collect_windows(&self, hay: &[u8], scratch: &mut Scratch) {
+        let windows = &mut scratch.windows;
+        windows.clear();
+        let mut touched: Vec<u32> = Vec::new();
+        for hit in self.keywords.find_overlapping_iter(hay) {
+            for &r in &self.keyword_rules[hit.pattern().as_usize()] {
+                let rule = &self.rules.rules[r as usize];
+                let Ok(compiled) = rule.compiled() else {
+                    continue;
+                };
+                let w = compiled.window;
+                let start = hit.start().saturating_sub(w);
+                let end = hit.end().saturating_add(w).min(hay.len());
+                let last = scratch.last_window[r as usize];
+                if last != NO_WINDOW {
+                    let lw = &mut windows[last as usize];
+                    if start <= lw.2 && end >= lw.1 {
+                        lw.1 = lw.1.min(start);
+                        lw.2 = lw.2.max(end);
+                        continue;
+                    }
+                } else {
+                    touched.push(r);
+                }
+                scratch.last_window[r as usize] = windows.len() as u32;
+                windows.push((r, start, end));
+            }
+        }
+        for r in touched {
+            scratch.last_window[r as usize] = NO_WINDOW;
+        }
+        if windows.len() > 1 {
+            // Hits arrive in order of their end, so a few windows of one rule can still
+            // overlap; sort and merge so every byte is searched at most once per rule.
+            windows.sort_unstable();
+            let mut merged = 0;
+            for i in 1..windows.len() {
+                let (r, s, e) = windows[i];
+                let cur = &mut windows[merged];
+                if cur.0 == r && s <= cur.2 {
+                    cur.2 = cur.2.max(e);
+                } else {
+                    merged += 1;
+                    windows[merged] = (r, s, e);
+                }
+            }
+            windows.truncate(merged + 1);
+        }
+    }
+
+    fn confirm(
+        &self,
+        hay: &[u8],
+        r: usize,
+        window: Range<usize>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.rules.rules[r];
+        let Ok(compiled) = rule.compiled() else {
+            return;
+        };
+        let (cache, caps) = scratch.regex[r].get_or_insert_with(|| {
+            (
+                compiled.regex.create_cache(),
+                compiled.regex.create_captures(),
+            )
+        });
+        let mut input = Input::new(hay).span(window.clone());
+        loop {
+            compiled.regex.search_captures_with(cache, &input, caps);
+            let Some(m) = caps.get_match() else {
+                break;
+            };
+            if let Some(span) = caps.get_group(compiled.secret_group) {
+                let span = span.range();
+                if let Some((confidence, checksum)) = self.accept(rule, &hay[span.clone()]) {
+                    out.push(Match {
+                        rule: r,
+                        span,
+                        partner: None,
+                        confidence,
+                        checksum,
+                    });
+                }
+            }
+            let next = if m.end() > m.start() {
+                m.end()
+            } else {
+                m.end() + 1
+            };
+            if next >= window.end {
+                break;
+            }
+            input.set_start(next);
+        }
+    }
+
+    /// Runs the filters on a captured secret; `None` rejects it.
+    fn accept(&self, rule: &Rule, secret: &[u8]) -> Option<(Confidence, Option<ChecksumState>)> {
+        if secret.is_empty() {
+            return None;
+        }
+        if let Some(min) = rule.min_entropy {
+            if entropy::shannon(secret) < min {
+                return None;
+            }
+        }
+        let filters = &self.rules.filters;
+        if !rule.skip_global_filters {
+            if let Some(n) = filters.max_repeat {
+                if entropy::longest_run(secret) >= n {
+                    return None;
+                }
+            }
+            let c = filters.compiled();
+            if let Some(stop) = &c.stopwords {
+                if stop.is_match(secret) {
+                    return None;
+                }
+            }
+            if let Some(ph) = &c.placeholders {
+                if ph.is_match(secret) {
+                    return None;
+                }
+            }
+        }
+        let compiled = rule.compiled().ok()?;
+        if let Some(allow) = &compiled.allow {
+            if allow.is_match(secret) {
+                return None;
+            }
+        }
+        if rule.generic {
+            if let Some(ignore) = &filters.compiled().generic_ignore {
+                if ignore.is_match(secret) {
+                    return None;
+                }
+            }
+            if !generic::plausible_secret(secret) {
+                return None;
+            }
+        }
+        let mut confidence = rule.confidence;
+        let checksum = match rule.checksum {
+            Some(ChecksumKind::Crc32Base62) => checksum::crc32_base62(secret).map(|ok| {
+                if ok {
+                    confidence = confidence.raised();
+                    ChecksumState::Valid
+                } else {
+                    confidence = confidence.lowered();
+                    ChecksumState::Invalid
+                }
+            }),
+            None => None,
+        };
+        Some((confidence, checksum))
+    }
+
+    /// A provider rule knows the format better than a generic rule: when both capture
+    /// overlapping secrets, keep the provider's.
+    fn drop_generic_overlaps(&self, out: &mut Vec<Match>) {
+        let rules = &self.rules.rules;
+        if !out.iter().any(|m| rules[m.rule].generic) {
+            return;
+        }
+        let specific: Vec<Range<usize>> = out
+            .iter()
+            .filter(|m| !rules[m.rule].generic)
+            .map(|m| m.span.clone())
+            .collect();
+        out.retain(|m| {
+            !rules[m.rule].generic
+                || !specific
+                    .iter()
+                    .any(|s| s.start < m.span.end && m.span.start < s.end)
+        });
+        // Two generic rules on the same value: keep the first.
+        let mut kept: Vec<Range<usize>> = Vec::new();
+        out.retain(|m| {
+            if !rules[m.rule].generic {
+                return true;
+            }
+            if kept
+                .iter()
+                .any(|s| s.start < m.span.end && m.span.start < s.end)
+            {
+                return false;
+            }
+            kept.push(m.span.clone());
+            true
+        });
+    }
+
+    /// Attaches to each paired rule's match the nearest match of its partner rule within the
+    /// allowed number of lines; a partner used this way is not reported on its own.
+    fn pair_up(&self, hay: &[u8], out: &mut Vec<Match>) {
+        let rules = &self.rules.rules;
+        if !out.iter().any(|m| rules[m.rule].pair.is_some()) {
+            return;
+        }
+        let mut used = vec![false; out.len()];
+        for i in 0..out.len() {
+            let Some(pair) = rules[out[i].rule].pair else {
+                continue;
+            };
+            let here = out[i].span.clone();
+            let best = out
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.rule == pair.with)
+                .filter_map(|(j, m)| {
+                    let (a, b) = if m.span.start < here.start {
+                        (m.span.end.min(here.start), here.start)
+                    } else {
+                        (here.end.min(m.span.start), m.span.start)
+                    };
+                    let lines = memchr::memchr_iter(b'\n', &hay[a..b]).count();
+                    (lines <= pair.within_lines).then_some((b - a, j))
+                })
+                .min();
+            if let Some((_, j)) = best {
+                used[j] = true;
+                out[i].partner = Some(out[j].span.clone());
+                out[i].confidence = out[i].confidence.raised();
+            }
+        }
+        let mut k = 0;
+        out.retain(|_| {
+            let keep = !used[k];
+            k += 1;
+            keep
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSource;
+
+    fn matcher(yaml: &str) -> Matcher {
+        let set = RuleSet::load(vec![RuleSource {
+            name: "t.yaml".into(),
+            text: yaml.into(),
+            builtin: false,
+        }])
+        .unwrap();
+        Matcher::new(Arc::new(set)).unwrap()
+    }
+
+    const RULES: &str = r#"
+provider: Test
+filters:
+  stopwords: [example]
+  placeholders: ['(?i)^your']
+  max_repeat: 6
+rules:
+  - id: test.token
+    name: Test token
+    keywords: [tok_]
+    pattern: '\b(tok_[A-Za-z0-9]{12})\b'
+    examples: ["tok_abcdefghijkl"]
+  - id: test.id
+    name: Test id
+    keywords: [tid-]
+    pattern: '\b(tid-[0-9]{4})\b'
+    examples: ["tid-1234"]
+  - id: test.secret
+    name: Test secret
+    keywords: [test_secret]
+    pattern: 'test_secret\s*=\s*([A-Za-z0-9]{10})'
+    pair: { with: test.id, within_lines: 2 }
+    examples: ["test_secret = a1b2c3d4e5"]
+  - id: generic.assign
+    name: Generic
+    keywords: [token]
+    pattern: 'token\s*=\s*"([^"]{8,})"'
+    generic: true
+    examples: ['token = "a1b2c3d4e5"']
+"#;
+
+    fn secrets(m: &Matcher, hay: &[u8]) -> Vec<(String, String)> {
+        let mut s = m.scratch();
+        m.find(hay, &mut s)
+            .into_iter()
+            .map(|x| {
+                (
+                    m.rules().rules[x.rule].id.clone(),
+                    String::from_utf8_lossy(&hay[x.span]).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_keyword_case_insensitively_but_regex_decides() {
+        let m = matcher(RULES);
+        assert_eq!(
+            secrets(&m, b"x TOK_ a tok_A1b2C3d4E5f6 y"),
+            vec![("test.token".into(), "tok_A1b2C3d4E5f6".into())]
+        );
+    }
+
+    #[test]
+    fn global_filters_drop_placeholders() {
+        let m = matcher(RULES);
+        assert!(secrets(&m, b"tok_EXAMPLEabcde").is_empty());
+        assert!(secrets(&m, b"tok_aaaaaaaabcde").is_empty());
+        assert!(secrets(&m, b"token = \"YourTokenHere1\"").is_empty());
+    }
+
+    #[test]
+    fn generic_yields_to_provider_rule() {
+        let m = matcher(RULES);
+        let got = secrets(&m, b"token = \"tok_A1b2C3d4E5f6\"");
+        assert_eq!(got, vec![("test.token".into(), "tok_A1b2C3d4E5f6".into())]);
+        let got = secrets(&m, b"token = \"Zq9vX2mK7pL4\"");
+        assert_eq!(got, vec![("generic.assign".into(), "Zq9vX2mK7pL4".into())]);
+    }
+
+    #[test]
+    fn pairs_within_lines_only() {
+        let m = matcher(RULES);
+        let hay = b"id tid-4821\ntest_secret = Qw3rTy7uI9\n";
+        let mut s = m.scratch();
+        let got = m.find(hay, &mut s);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(&hay[got[0].partner.clone().unwrap()], b"tid-4821");
+        let far = b"id tid-4821\n\n\n\n\ntest_secret = Qw3rTy7uI9\n";
+        let got = m.find(far, &mut s);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().all(|g| g.partner.is_none()));
+    }
+
+    #[test]
+    fn windows_merge_so_dense_hits_stay_linear() {
+        let m = matcher(RULES);
+        let mut hay = Vec::new();
+        let alphabet = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            hay.extend_from_slice(b"tok_");
+            for _ in 0..12 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                hay.push(alphabet[(x % alphabet.len() as u64) as usize]);
+            }
+            hay.push(b' ');
+        }
+        let mut s = m.scratch();
+        m.collect_windows(&hay, &mut s);
+        let searched: usize = s.windows.iter().map(|w| w.2 - w.1).sum();
+        assert!(searched <= hay.len(), "{searched} > {}", hay.len());
+        let found = m.find(&hay, &mut s);
+        assert_eq!(found.len(), 20_000);
+    }
+}

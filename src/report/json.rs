@@ -1,0 +1,97 @@
+//! JSON and JSON Lines output. The field names are public API: change them on purpose.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Report;
+use crate::finding::{ChecksumState, Confidence, Finding};
+use crate::scan::Summary;
+
+/// Version of the JSON document layout.
+pub const SCHEMA: &str = "keyhound-findings/1";
+
+#[derive(Serialize)]
+pub struct JsonFinding<'a> {
+    pub rule_id: &'a str,
+    pub rule_name: &'a str,
+    pub provider: &'a str,
+    pub confidence: Confidence,
+    pub path: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// The secret, redacted unless `--show-secrets`.
+    pub secret: String,
+    pub secret_length: usize,
+    pub redacted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
+    pub fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotate: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ChecksumState>,
+    pub snippet: String,
+    pub blob: String,
+}
+
+fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
+    JsonFinding {
+        rule_id: &f.rule_id,
+        rule_name: &f.rule_name,
+        provider: &f.provider,
+        confidence: f.confidence,
+        path: &f.location.path,
+        line: f.location.line,
+        column: f.location.column,
+        end_line: f.location.end_line,
+        end_column: f.location.end_column,
+        secret: r.secret_text(f),
+        secret_length: f.secret.len(),
+        redacted: !r.show_secrets,
+        partner: r.partner_text(f),
+        fingerprint: f.fingerprint.as_str(),
+        rotate: f.rotate.as_deref(),
+        checksum: f.checksum,
+        snippet: r.snippet(f),
+        blob: f.blob.to_hex(),
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    tool: Tool,
+    findings: Vec<JsonFinding<'a>>,
+    summary: &'a Summary,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        schema: SCHEMA,
+        tool: Tool {
+            name: "keyhound",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings: r.findings.iter().map(|f| finding(r, f)).collect(),
+        summary: r.summary,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+pub fn write_lines(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    for f in r.findings {
+        serde_json::to_writer(&mut *out, &finding(r, f))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! Reporters: render sorted findings as human text, JSON, JSON Lines or SARIF 2.1.0 to any
+//! `io::Write`. They never read sources or touch the network.
+//!
+//! Secrets are redacted unless `show_secrets` is set; text that came from scanned files is
+//! stripped of control characters before it can reach a terminal.
+
+mod json;
+mod sarif;
+mod text;
+
+use std::io::{self, Write};
+
+use crate::finding::Finding;
+use crate::rules::RuleSet;
+use crate::scan::Summary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable text (the default)
+    Text,
+    /// One JSON document with findings and a summary
+    Json,
+    /// One JSON object per finding, one per line
+    Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers
+    Sarif,
+}
+
+/// Everything a reporter needs.
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub summary: &'a Summary,
+    pub rules: &'a RuleSet,
+    pub show_secrets: bool,
+    pub color: bool,
+}
+
+impl Report<'_> {
+    /// The secret as it may be shown: raw with `--show-secrets`, else redacted.
+    fn secret_text(&self, f: &Finding) -> String {
+        if self.show_secrets {
+            f.secret.expose().to_string()
+        } else {
+            f.secret.redacted()
+        }
+    }
+
+    fn partner_text(&self, f: &Finding) -> Option<String> {
+        f.partner.as_ref().map(|p| {
+            if self.show_secrets {
+                p.expose().to_string()
+            } else {
+                p.redacted()
+            }
+        })
+    }
+
+    /// The line around the secret, with the secret shown as `secret_text` and control
+    /// characters removed.
+    fn snippet(&self, f: &Finding) -> String {
+        sanitize(&format!(
+            "{}{}{}",
+            f.context.before,
+            self.secret_text(f),
+            f.context.after
+        ))
+    }
+}
+
+/// Writes `report` in `format`.
+pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Text => text::write(report, out),
+        Format::Json => json::write(report, out),
+        Format::Jsonl => json::write_lines(report, out),
+        Format::Sarif => sarif::write(report, out),
+    }
+}
+
+/// Removes control characters (including ESC, so no terminal escape sequences survive) and
+/// replaces tabs with spaces.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
+            c if c.is_control() => None,
+            // Bidirectional overrides can make a terminal show text in a misleading order.
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_strips_escapes_and_controls() {
+        assert_eq!(sanitize("a\x1b[31mred\x07\tb\r"), "a[31mred b");
+        assert_eq!(sanitize("x\u{202E}y"), "xy");
+    }
+}

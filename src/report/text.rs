@@ -1,0 +1,61 @@
+//! Human-readable output: one block per finding, colour only when asked (the caller decides
+//! from TTY detection and `NO_COLOR`).
+
+use std::io::{self, Write};
+
+use super::{sanitize, Report};
+use crate::finding::{ChecksumState, Confidence};
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let st = Style { on: r.color };
+    for f in r.findings {
+        let loc = &f.location;
+        let conf = match f.confidence {
+            Confidence::High => st.paint("1;31", "high"),
+            Confidence::Medium => st.paint("33", "medium"),
+            Confidence::Low => st.paint("2", "low"),
+        };
+        writeln!(
+            out,
+            "{}  {} ({})  {}",
+            st.paint(
+                "36",
+                &format!("{}:{}:{}", sanitize(&loc.path), loc.line, loc.column)
+            ),
+            st.paint("1", &f.rule_name),
+            f.rule_id,
+            conf
+        )?;
+        writeln!(out, "    {}", r.snippet(f))?;
+        let mut facts = vec![format!("secret {}", r.secret_text(f))];
+        if let Some(p) = r.partner_text(f) {
+            facts.push(format!("paired with {p}"));
+        }
+        match f.checksum {
+            Some(ChecksumState::Valid) => facts.push("checksum valid".into()),
+            Some(ChecksumState::Invalid) => facts.push("checksum INVALID".into()),
+            None => {}
+        }
+        facts.push(format!("fingerprint {}", f.fingerprint));
+        writeln!(out, "    {}", st.paint("2", &facts.join(" · ")))?;
+        if let Some(u) = &f.rotate {
+            writeln!(out, "    rotate: {u}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}

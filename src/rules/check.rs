@@ -1,0 +1,129 @@
+//! `keyhound rules check`: every rule must compile, carry examples that contain one of its
+//! keywords, match each example (capturing the declared secret), and match none of its
+//! negative examples. Examples run through the whole matcher, global filters included, so a
+//! rule that the filters would silence fails here rather than in the field.
+
+use std::sync::Arc;
+
+use crate::matcher::{Match, Matcher, MatcherError};
+use crate::rules::{Rule, RuleSet};
+
+/// One failed check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub rule_id: String,
+    pub location: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: rule `{}`: {}",
+            self.location, self.rule_id, self.message
+        )
+    }
+}
+
+/// Checks the rules selected by `which` (all of `set` is loaded, so the matcher sees every
+/// rule and every filter as a real scan would).
+pub fn check(
+    set: Arc<RuleSet>,
+    which: impl Fn(&Rule) -> bool,
+) -> Result<Vec<Problem>, MatcherError> {
+    let matcher = Matcher::new(Arc::clone(&set))?;
+    let mut scratch = matcher.scratch();
+    let mut problems = Vec::new();
+    for (idx, rule) in set.rules.iter().enumerate() {
+        if !which(rule) {
+            continue;
+        }
+        let mut fail = |message: String| {
+            problems.push(Problem {
+                rule_id: rule.id.clone(),
+                location: rule.origin.to_string(),
+                message,
+            })
+        };
+        if let Err(e) = rule.compiled() {
+            fail(format!("pattern does not compile: {e}"));
+            continue;
+        }
+        if rule.examples.is_empty() {
+            fail("has no examples".into());
+        }
+        if rule.rotate.is_none() && !rule.generic {
+            fail("has no `rotate` URL".into());
+        }
+        for ex in &rule.examples {
+            let text = ex.text();
+            let lower = text.to_ascii_lowercase();
+            if !rule
+                .keywords
+                .iter()
+                .any(|k| lower.contains(&k.to_ascii_lowercase()))
+            {
+                fail(format!(
+                    "example contains none of the keywords: {}",
+                    shorten(text)
+                ));
+            }
+            let captured = captures(&matcher, &mut scratch, idx, text.as_bytes());
+            if captured.is_empty() {
+                fail(format!("example does not match: {}", shorten(text)));
+            } else if let Some(want) = ex.secret() {
+                if !captured.iter().any(|c| c == want) {
+                    fail(format!(
+                        "example captured {} instead of the declared secret {}",
+                        captured.join(", "),
+                        want
+                    ));
+                }
+            }
+        }
+        for neg in &rule.negative_examples {
+            let captured = captures(&matcher, &mut scratch, idx, neg.as_bytes());
+            if !captured.is_empty() {
+                fail(format!(
+                    "negative example matches ({}): {}",
+                    captured.join(", "),
+                    shorten(neg)
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// The secrets rule `idx` reports in `text`, directly or as another rule's pair partner.
+fn captures(
+    m: &Matcher,
+    scratch: &mut crate::matcher::Scratch,
+    idx: usize,
+    text: &[u8],
+) -> Vec<String> {
+    let rules = &m.rules().rules;
+    let s = |r: std::ops::Range<usize>| String::from_utf8_lossy(&text[r]).into_owned();
+    m.find(text, scratch)
+        .into_iter()
+        .filter_map(|x: Match| {
+            if x.rule == idx {
+                Some(s(x.span))
+            } else if rules[x.rule].pair.is_some_and(|p| p.with == idx) {
+                x.partner.map(s)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn shorten(s: &str) -> String {
+    let one_line = s.replace('\n', "⏎");
+    if one_line.chars().count() > 100 {
+        format!("{}…", one_line.chars().take(100).collect::<String>())
+    } else {
+        one_line
+    }
+}

@@ -1,0 +1,641 @@
+//! Rules as data: loading the built-in and user rule files, validating them, and compiling
+//! each rule's regex lazily on first use.
+//!
+//! Owns `RuleSet`, `Rule`, `Filters` and their errors. Never scans anything; `rules check`
+//! (in `check`) drives the matcher over a rule's own examples.
+
+pub mod check;
+pub mod syntax;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use regex_automata::meta;
+use regex_automata::util::syntax as re_syntax;
+
+use crate::finding::Confidence;
+use syntax::{ChecksumKind, ExampleSyntax, FiltersSyntax, RuleFileSyntax, RuleSyntax};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Default bytes searched on each side of a keyword hit when the pattern's maximum match
+/// length is unbounded.
+const DEFAULT_WINDOW: usize = 512;
+/// Largest automatic window; patterns that can match more (PEM bodies) set `window`.
+const MAX_AUTO_WINDOW: usize = 4096;
+
+/// Errors from reading, parsing or validating rule files.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: cannot read rule file: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Parse {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}:{line}: rule `{id}`, field `{field}`: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        id: String,
+        field: &'static str,
+        message: String,
+    },
+    #[error("{file}: filters, field `{field}`: {message}")]
+    Filter {
+        file: String,
+        field: &'static str,
+        message: String,
+    },
+    #[error("duplicate rule id `{id}`: defined in {first} and in {second}")]
+    Duplicate {
+        id: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// Where a rule was defined, for messages.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+    pub builtin: bool,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A resolved pairing: the index of the partner rule in the `RuleSet`.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair {
+    pub with: usize,
+    pub within_lines: usize,
+}
+
+/// A rule's compiled form, built on first use and shared by all threads.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub regex: meta::Regex,
+    /// Capture group holding the secret: `secret` if named, else group 1, else the match.
+    pub secret_group: usize,
+    /// Bytes searched on each side of a keyword hit.
+    pub window: usize,
+    pub allow: Option<meta::Regex>,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    pub min_entropy: Option<f64>,
+    pub confidence: Confidence,
+    pub rotate: Option<String>,
+    pub checksum: Option<ChecksumKind>,
+    pub pair: Option<Pair>,
+    pub window: Option<usize>,
+    pub allow: Vec<String>,
+    pub generic: bool,
+    pub skip_global_filters: bool,
+    pub examples: Vec<ExampleSyntax>,
+    pub negative_examples: Vec<String>,
+    pub origin: Origin,
+    compiled: OnceLock<Result<CompiledRule, String>>,
+}
+
+impl Rule {
+    /// The compiled regex, compiling it on first call. The error is the regex error text.
+    pub fn compiled(&self) -> Result<&CompiledRule, &str> {
+        self.compiled
+            .get_or_init(|| compile_rule(self))
+            .as_ref()
+            .map_err(|e| e.as_str())
+    }
+}
+
+/// Builds a byte regex the way every rule pattern is built: ASCII-only classes and case
+/// folding (`unicode(false)`), matching arbitrary bytes (`utf8(false)`).
+pub fn build_regex(pattern: &str) -> Result<meta::Regex, String> {
+    build_regex_many(&[pattern])
+}
+
+fn build_regex_many(patterns: &[&str]) -> Result<meta::Regex, String> {
+    meta::Builder::new()
+        .syntax(re_syntax::Config::new().unicode(false).utf8(false))
+        .configure(meta::Config::new().utf8_empty(false))
+        .build_many(patterns)
+        .map_err(|e| e.to_string())
+}
+
+fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
+    let regex = build_regex(&rule.pattern)?;
+    let info = regex.group_info();
+    let secret_group = info
+        .to_index(regex_automata::PatternID::ZERO, "secret")
+        .unwrap_or(if info.group_len(regex_automata::PatternID::ZERO) > 1 {
+            1
+        } else {
+            0
+        });
+    let window = rule.window.unwrap_or_else(|| {
+        // The longest match bounds how far from a keyword a match can reach.
+        match regex_automata::util::syntax::parse_with(
+            &rule.pattern,
+            &re_syntax::Config::new().unicode(false).utf8(false),
+        ) {
+            Ok(hir) => match hir.properties().maximum_len() {
+                Some(n) if n <= MAX_AUTO_WINDOW => n,
+                _ => DEFAULT_WINDOW,
+            },
+            Err(_) => DEFAULT_WINDOW,
+        }
+    });
+    let allow = if rule.allow.is_empty() {
+        None
+    } else {
+        let pats: Vec<&str> = rule.allow.iter().map(String::as_str).collect();
+        Some(build_regex_many(&pats).map_err(|e| format!("allow: {e}"))?)
+    };
+    Ok(CompiledRule {
+        regex,
+        secret_group,
+        window,
+        allow,
+    })
+}
+
+/// Global filters on captured secrets, merged from every rule file that declares them.
+#[derive(Debug, Default)]
+pub struct Filters {
+    pub placeholders: Vec<String>,
+    pub stopwords: Vec<String>,
+    pub max_repeat: Option<usize>,
+    pub generic_ignore: Vec<String>,
+    compiled: OnceLock<CompiledFilters>,
+}
+
+#[derive(Debug)]
+pub struct CompiledFilters {
+    pub placeholders: Option<meta::Regex>,
+    pub stopwords: Option<aho_corasick::AhoCorasick>,
+    pub generic_ignore: Option<meta::Regex>,
+}
+
+impl Filters {
+    /// Compiled filters. Patterns were validated when the rule set was loaded.
+    pub fn compiled(&self) -> &CompiledFilters {
+        self.compiled.get_or_init(|| {
+            let many = |v: &[String]| {
+                if v.is_empty() {
+                    return None;
+                }
+                let pats: Vec<&str> = v.iter().map(String::as_str).collect();
+                build_regex_many(&pats).ok()
+            };
+            let stopwords = if self.stopwords.is_empty() {
+                None
+            } else {
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&self.stopwords)
+                    .ok()
+            };
+            CompiledFilters {
+                placeholders: many(&self.placeholders),
+                stopwords,
+                generic_ignore: many(&self.generic_ignore),
+            }
+        })
+    }
+
+    fn merge(&mut self, file: &str, f: FiltersSyntax) -> Result<(), RuleError> {
+        for (field, pats) in [
+            ("placeholders", &f.placeholders),
+            ("generic_ignore", &f.generic_ignore),
+        ] {
+            for p in pats {
+                build_regex(p).map_err(|e| RuleError::Filter {
+                    file: file.to_string(),
+                    field,
+                    message: format!("`{p}`: {e}"),
+                })?;
+            }
+        }
+        if f.stopwords.iter().any(|s| s.is_empty()) {
+            return Err(RuleError::Filter {
+                file: file.to_string(),
+                field: "stopwords",
+                message: "empty stopword".into(),
+            });
+        }
+        if f.max_repeat == Some(0) || f.max_repeat == Some(1) {
+            return Err(RuleError::Filter {
+                file: file.to_string(),
+                field: "max_repeat",
+                message: "must be at least 2".into(),
+            });
+        }
+        self.placeholders.extend(f.placeholders);
+        self.stopwords.extend(f.stopwords);
+        self.generic_ignore.extend(f.generic_ignore);
+        if let Some(n) = f.max_repeat {
+            self.max_repeat = Some(self.max_repeat.map_or(n, |m| m.min(n)));
+        }
+        Ok(())
+    }
+}
+
+/// All rules in effect for a run, in a stable order (built-ins by file, then user files).
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub filters: Filters,
+}
+
+/// A rule file to load: a display name (path) and its text.
+pub struct RuleSource {
+    pub name: String,
+    pub text: String,
+    pub builtin: bool,
+}
+
+impl RuleSet {
+    /// The rules compiled into the binary.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSet::load(builtin_sources())
+    }
+
+    /// Loads and validates rule files. Duplicate ids, unknown pair targets and malformed
+    /// fields are errors. User (non-built-in) patterns are compiled here so that a bad pattern
+    /// fails the run at start; built-in patterns compile lazily (`rules check` covers them).
+    pub fn load(sources: impl IntoIterator<Item = RuleSource>) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        let mut pending_pairs: Vec<(usize, syntax::PairSyntax)> = Vec::new();
+        for src in sources {
+            let file: RuleFileSyntax = parse_yaml(&src.name, &src.text)?;
+            if let Some(f) = file.filters {
+                set.filters.merge(&src.name, f)?;
+            }
+            for r in file.rules {
+                let line = line_of_id(&src.text, &r.id);
+                let origin = Origin {
+                    file: src.name.clone(),
+                    line,
+                    builtin: src.builtin,
+                };
+                if let Some(prev) = set.rules.iter().find(|x| x.id == r.id) {
+                    return Err(RuleError::Duplicate {
+                        id: r.id,
+                        first: prev.origin.to_string(),
+                        second: origin.to_string(),
+                    });
+                }
+                let pair = r.pair.clone();
+                let rule = validate_rule(r, file.provider.as_deref(), origin)?;
+                if !rule.origin.builtin {
+                    if let Err(e) = rule.compiled() {
+                        return Err(invalid(&rule, "pattern", e.to_string()));
+                    }
+                }
+                if let Some(p) = pair {
+                    pending_pairs.push((set.rules.len(), p));
+                }
+                set.rules.push(rule);
+            }
+        }
+        for (idx, p) in pending_pairs {
+            let Some(with) = set.rules.iter().position(|r| r.id == p.with) else {
+                return Err(invalid(
+                    &set.rules[idx],
+                    "pair",
+                    format!("no rule with id `{}`", p.with),
+                ));
+            };
+            set.rules[idx].pair = Some(Pair {
+                with,
+                within_lines: p.within_lines,
+            });
+        }
+        Ok(set)
+    }
+
+    /// Built-in rules plus the rule files under each of `paths` (files or directories).
+    pub fn with_user_rules(paths: &[PathBuf]) -> Result<RuleSet, RuleError> {
+        let mut sources = builtin_sources();
+        for p in paths {
+            sources.extend(read_rule_path(p)?);
+        }
+        RuleSet::load(sources)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// The embedded rule files.
+pub fn builtin_sources() -> Vec<RuleSource> {
+    BUILTIN_RULE_FILES
+        .iter()
+        .map(|(name, text)| RuleSource {
+            name: format!("rules/{name}"),
+            text: (*text).to_string(),
+            builtin: true,
+        })
+        .collect()
+}
+
+/// Reads one rule file, or every `*.yaml`/`*.yml` file in a directory (sorted, recursive).
+pub fn read_rule_path(path: &Path) -> Result<Vec<RuleSource>, RuleError> {
+    let io_err = |source| RuleError::Io {
+        file: path.display().to_string(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    let mut files = Vec::new();
+    if meta.is_dir() {
+        collect_yaml(path, &mut files).map_err(io_err)?;
+        files.sort();
+    } else {
+        files.push(path.to_path_buf());
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).map_err(|source| RuleError::Io {
+                file: f.display().to_string(),
+                source,
+            })?;
+            Ok(RuleSource {
+                name: f.display().to_string(),
+                text,
+                builtin: false,
+            })
+        })
+        .collect()
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_yaml(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, RuleError> {
+    serde_yaml::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        RuleError::Parse {
+            file: file.to_string(),
+            line,
+            column,
+            message: strip_location(&e.to_string()),
+        }
+    })
+}
+
+/// The YAML error text repeats the position that `RuleError::Parse` already shows.
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// The line of `id: <id>` in a rule file, for messages (1 when not found).
+fn line_of_id(text: &str, id: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches('-').trim_start();
+            t.strip_prefix("id:")
+                .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
+                .unwrap_or(false)
+        })
+        .map_or(1, |i| i + 1)
+}
+
+fn invalid(rule: &Rule, field: &'static str, message: String) -> RuleError {
+    RuleError::Invalid {
+        file: rule.origin.file.clone(),
+        line: rule.origin.line,
+        id: rule.id.clone(),
+        field,
+        message,
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut parts = id.splitn(2, '.');
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !s.starts_with(['-', '.'])
+            && !s.ends_with(['-', '.'])
+    };
+    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if ok(a) && ok(b))
+}
+
+fn validate_rule(
+    r: RuleSyntax,
+    file_provider: Option<&str>,
+    origin: Origin,
+) -> Result<Rule, RuleError> {
+    let err = |field: &'static str, message: String| RuleError::Invalid {
+        file: origin.file.clone(),
+        line: origin.line,
+        id: r.id.clone(),
+        field,
+        message,
+    };
+    if !valid_id(&r.id) {
+        return Err(err(
+            "id",
+            "must look like `provider.kind`: lower-case letters, digits, `-`, with a dot".into(),
+        ));
+    }
+    if r.name.trim().is_empty() {
+        return Err(err("name", "must not be empty".into()));
+    }
+    let provider = match (r.provider.as_deref(), file_provider) {
+        (Some(p), _) | (None, Some(p)) if !p.trim().is_empty() => p.to_string(),
+        _ => {
+            return Err(err(
+                "provider",
+                "missing (set it on the rule or the file)".into(),
+            ))
+        }
+    };
+    if r.keywords.is_empty() {
+        return Err(err("keywords", "at least one keyword is required".into()));
+    }
+    if let Some(k) = r.keywords.iter().find(|k| k.len() < 3) {
+        return Err(err(
+            "keywords",
+            format!("`{k}` is shorter than 3 bytes; short keywords make every scan slow"),
+        ));
+    }
+    if r.pattern.is_empty() {
+        return Err(err("pattern", "must not be empty".into()));
+    }
+    if let Some(e) = r.min_entropy {
+        if !(0.0..=8.0).contains(&e) {
+            return Err(err(
+                "min_entropy",
+                "must be between 0 and 8 bits per byte".into(),
+            ));
+        }
+    }
+    if let Some(u) = &r.rotate {
+        if !u.starts_with("https://") {
+            return Err(err("rotate", "must be an https:// URL".into()));
+        }
+    }
+    if r.window == Some(0) {
+        return Err(err("window", "must be positive".into()));
+    }
+    Ok(Rule {
+        id: r.id,
+        name: r.name,
+        provider,
+        keywords: r.keywords,
+        pattern: r.pattern,
+        min_entropy: r.min_entropy,
+        confidence: r.confidence,
+        rotate: r.rotate,
+        checksum: r.checksum,
+        pair: None,
+        window: r.window,
+        allow: r.allow,
+        generic: r.generic,
+        skip_global_filters: r.skip_global_filters,
+        examples: r.examples,
+        negative_examples: r.negative_examples,
+        origin,
+        compiled: OnceLock::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(text: &str) -> Vec<RuleSource> {
+        vec![RuleSource {
+            name: "user.yaml".into(),
+            text: text.into(),
+            builtin: false,
+        }]
+    }
+
+    const GOOD: &str = r#"
+provider: Acme
+rules:
+  - id: acme.token
+    name: Acme token
+    keywords: [acme_]
+    pattern: '\b(acme_[a-z0-9]{10})\b'
+    rotate: https://acme.example/tokens
+    examples: ["acme_0123456789"]
+"#;
+
+    #[test]
+    fn loads_a_good_file() {
+        let set = RuleSet::load(src(GOOD)).unwrap();
+        let r = set.get("acme.token").unwrap();
+        assert_eq!(r.provider, "Acme");
+        assert_eq!(r.origin.line, 4);
+        let c = r.compiled().unwrap();
+        assert_eq!(c.secret_group, 1);
+        assert_eq!(c.window, 15);
+    }
+
+    #[test]
+    fn unknown_field_names_file_line_and_field() {
+        let text = GOOD.replace("    rotate:", "    rotat:");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(e.starts_with("user.yaml:8:"), "{e}");
+        assert!(e.contains("unknown field `rotat`"), "{e}");
+    }
+
+    #[test]
+    fn bad_type_names_the_field() {
+        let text = GOOD.replace("keywords: [acme_]", "keywords: 3");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(e.contains("keywords"), "{e}");
+        assert!(e.starts_with("user.yaml:6:"), "{e}");
+    }
+
+    #[test]
+    fn bad_user_pattern_fails_at_load() {
+        let text = GOOD.replace(r"'\b(acme_[a-z0-9]{10})\b'", "'(acme_['");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(
+            e.contains("user.yaml:4: rule `acme.token`, field `pattern`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_are_rejected() {
+        let mut s = src(GOOD);
+        s.extend(src(GOOD));
+        let e = RuleSet::load(s).unwrap_err().to_string();
+        assert!(e.contains("duplicate rule id `acme.token`"), "{e}");
+    }
+
+    #[test]
+    fn id_format_is_enforced() {
+        for bad in ["Acme.token", "acmetoken", "acme.", ".token", "acme token.x"] {
+            let text = GOOD.replace("id: acme.token", &format!("id: \"{bad}\""));
+            let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+            assert!(e.contains("field `id`"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn short_keywords_are_rejected() {
+        let text = GOOD.replace("keywords: [acme_]", "keywords: [ac]");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(e.contains("shorter than 3"), "{e}");
+    }
+
+    #[test]
+    fn pair_target_must_exist() {
+        let text = format!("{GOOD}    pair: {{ with: acme.id }}\n");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(e.contains("no rule with id `acme.id`"), "{e}");
+    }
+
+    #[test]
+    fn builtin_rules_load() {
+        let set = RuleSet::builtin().unwrap();
+        assert!(!set.rules.is_empty());
+    }
+}

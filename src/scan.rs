@@ -1,0 +1,338 @@
+//! The scan pipeline: content in, findings out. Turns matcher matches into located findings,
+//! scans each distinct blob once (keyed by git's blob id), remembers every path a blob was seen
+//! under, and produces findings in a deterministic order.
+//!
+//! Owns dedup, line/column arithmetic and the run's counters. Never formats output and never
+//! reads files itself (sources do).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::blob::{looks_binary, BlobId};
+use crate::finding::{ChecksumState, Confidence, Context, Finding, Fingerprint, Location, Secret};
+use crate::matcher::{Match, Matcher, Scratch};
+use crate::rules::RuleSet;
+use crate::source::{Event, SourceError};
+
+/// Characters of line context kept on each side of a secret.
+const CONTEXT_CHARS: usize = 60;
+
+/// A finding within one blob, before it is attached to a path.
+#[derive(Debug, Clone)]
+pub struct BlobFinding {
+    pub rule: usize,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub secret: Secret,
+    pub partner: Option<Secret>,
+    pub confidence: Confidence,
+    pub checksum: Option<ChecksumState>,
+    pub context: Context,
+}
+
+/// Counters for the run summary. Shared by worker threads.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Files or objects seen (every path, including duplicates).
+    pub items: AtomicU64,
+    /// Distinct blobs scanned.
+    pub blobs: AtomicU64,
+    /// Bytes of distinct blobs scanned.
+    pub bytes: AtomicU64,
+    pub skipped_binary: AtomicU64,
+    pub skipped_large: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// A plain copy of `Stats` for reporting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub items: u64,
+    pub blobs: u64,
+    pub bytes: u64,
+    pub skipped_binary: u64,
+    pub skipped_large: u64,
+    pub errors: u64,
+}
+
+impl Stats {
+    pub fn summary(&self) -> Summary {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Summary {
+            items: g(&self.items),
+            blobs: g(&self.blobs),
+            bytes: g(&self.bytes),
+            skipped_binary: g(&self.skipped_binary),
+            skipped_large: g(&self.skipped_large),
+            errors: g(&self.errors),
+        }
+    }
+}
+
+/// Converts matches to findings with lines, columns and context.
+pub fn locate(hay: &[u8], matches: &[Match]) -> Vec<BlobFinding> {
+    let mut pos = Position::default();
+    let mut out = Vec::with_capacity(matches.len());
+    // Matches come sorted by start; positions are computed incrementally.
+    for m in matches {
+        let (line, column) = pos.advance_to(hay, m.span.start);
+        let (end_line, end_column) = {
+            let mut p = pos.clone();
+            p.advance_to(hay, m.span.end)
+        };
+        out.push(BlobFinding {
+            rule: m.rule,
+            line,
+            column,
+            end_line,
+            end_column,
+            secret: Secret::new(&hay[m.span.clone()]),
+            partner: m.partner.clone().map(|p| Secret::new(&hay[p])),
+            confidence: m.confidence,
+            checksum: m.checksum,
+            context: context(hay, m.span.start, m.span.end),
+        });
+    }
+    out
+}
+
+/// Tracks a byte offset and its 1-based line.
+#[derive(Debug, Clone)]
+struct Position {
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl Default for Position {
+    fn default() -> Self {
+        Position {
+            offset: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+}
+
+impl Position {
+    /// Moves forward to `to` (never backwards) and returns its line and column.
+    fn advance_to(&mut self, hay: &[u8], to: usize) -> (usize, usize) {
+        if to > self.offset {
+            for nl in memchr::memchr_iter(b'\n', &hay[self.offset..to]) {
+                self.line += 1;
+                self.line_start = self.offset + nl + 1;
+            }
+            self.offset = to;
+        }
+        let to = to.max(self.line_start);
+        let column = 1 + char_count(&hay[self.line_start..to]);
+        (self.line, column)
+    }
+}
+
+/// Unicode scalar values in a UTF-8-ish byte slice (invalid bytes count as one each).
+fn char_count(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+}
+
+fn context(hay: &[u8], start: usize, end: usize) -> Context {
+    let line_start = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
+    let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
+    let before = String::from_utf8_lossy(&hay[line_start..start]);
+    let after = String::from_utf8_lossy(&hay[end..line_end.max(end)]);
+    let before: String = {
+        let n = before.chars().count();
+        before
+            .chars()
+            .skip(n.saturating_sub(CONTEXT_CHARS))
+            .collect()
+    };
+    let after: String = after
+        .trim_end_matches('\r')
+        .chars()
+        .take(CONTEXT_CHARS)
+        .collect();
+    Context { before, after }
+}
+
+/// Scans content: the matcher plus binary and dedup bookkeeping.
+pub struct Scanner {
+    matcher: Matcher,
+    stats: Stats,
+    collected: Mutex<Collected>,
+}
+
+#[derive(Default)]
+struct Collected {
+    /// Every path under which each blob was seen, in arrival order.
+    paths: HashMap<BlobId, Vec<String>>,
+    /// Findings of blobs that have any.
+    findings: HashMap<BlobId, Arc<Vec<BlobFinding>>>,
+    errors: Vec<SourceError>,
+}
+
+/// The result of a scan, ready to report.
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    pub errors: Vec<SourceError>,
+}
+
+impl Scanner {
+    pub fn new(matcher: Matcher) -> Scanner {
+        Scanner {
+            matcher,
+            stats: Stats::default(),
+            collected: Mutex::new(Collected::default()),
+        }
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        self.matcher.rules()
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        self.matcher.scratch()
+    }
+
+    /// Matches `bytes` without any bookkeeping.
+    pub fn scan_bytes(&self, bytes: &[u8], scratch: &mut Scratch) -> Vec<BlobFinding> {
+        let matches = self.matcher.find(bytes, scratch);
+        if matches.is_empty() {
+            return Vec::new();
+        }
+        locate(bytes, &matches)
+    }
+
+    /// Handles one source event on the calling thread.
+    pub fn handle(&self, event: Event<'_>, scratch: &mut Scratch) {
+        match event {
+            Event::Blob { path, bytes } => self.scan_path(path, bytes, scratch),
+            Event::TooLarge { .. } => {
+                self.stats.items.fetch_add(1, Ordering::Relaxed);
+                self.stats.skipped_large.fetch_add(1, Ordering::Relaxed);
+            }
+            Event::Error(e) => self.error(e),
+        }
+    }
+
+    pub fn error(&self, e: SourceError) {
+        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        self.lock().errors.push(e);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Collected> {
+        // A panic elsewhere must not hide findings already collected.
+        self.collected.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Scans `bytes` found at `path`, unless the same content was already scanned.
+    fn scan_path(&self, path: &str, bytes: &[u8], scratch: &mut Scratch) {
+        self.stats.items.fetch_add(1, Ordering::Relaxed);
+        if looks_binary(bytes) {
+            self.stats.skipped_binary.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let id = BlobId::of(bytes);
+        {
+            let mut c = self.lock();
+            let paths = c.paths.entry(id).or_default();
+            paths.push(path.to_string());
+            if paths.len() > 1 {
+                return;
+            }
+        }
+        self.stats.blobs.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let found = self.scan_bytes(bytes, scratch);
+        if !found.is_empty() {
+            self.lock().findings.insert(id, Arc::new(found));
+        }
+    }
+
+    /// Every finding under every path, sorted and de-duplicated.
+    pub fn finish(self) -> Outcome {
+        let summary = self.stats.summary();
+        let rules = Arc::clone(self.matcher.rules());
+        let collected = self
+            .collected
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut findings = Vec::new();
+        for (id, found) in &collected.findings {
+            for path in collected.paths.get(id).into_iter().flatten() {
+                for bf in found.iter() {
+                    findings.push(to_finding(&rules, bf, path, *id));
+                }
+            }
+        }
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+        let mut errors = collected.errors;
+        errors.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        Outcome {
+            findings,
+            summary,
+            errors,
+        }
+    }
+}
+
+/// Attaches a blob finding to a path.
+pub fn to_finding(rules: &RuleSet, bf: &BlobFinding, path: &str, blob: BlobId) -> Finding {
+    let rule = &rules.rules[bf.rule];
+    Finding {
+        rule_id: rule.id.clone(),
+        rule_name: rule.name.clone(),
+        provider: rule.provider.clone(),
+        confidence: bf.confidence,
+        location: Location {
+            path: path.to_string(),
+            line: bf.line,
+            column: bf.column,
+            end_line: bf.end_line,
+            end_column: bf.end_column,
+        },
+        fingerprint: Fingerprint::new(&rule.id, &bf.secret),
+        secret: bf.secret.clone(),
+        partner: bf.partner.clone(),
+        rotate: rule.rotate.clone(),
+        checksum: bf.checksum,
+        context: bf.context.clone(),
+        blob,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_count_chars() {
+        let hay = "ab\ncé x\n".as_bytes();
+        let mut p = Position::default();
+        assert_eq!(p.advance_to(hay, 0), (1, 1));
+        assert_eq!(p.advance_to(hay, 3), (2, 1));
+        // 'é' is two bytes but one column.
+        let x = hay.iter().position(|&b| b == b'x').unwrap();
+        assert_eq!(p.advance_to(hay, x), (2, 4));
+    }
+
+    #[test]
+    fn context_is_bounded_and_on_one_line() {
+        let line = format!("{}KEY{}\nnext", "a".repeat(100), "b".repeat(100));
+        let s = line.find("KEY").unwrap();
+        let c = context(line.as_bytes(), s, s + 3);
+        assert_eq!(c.before, "a".repeat(CONTEXT_CHARS));
+        assert_eq!(c.after, "b".repeat(CONTEXT_CHARS));
+    }
+}

@@ -2,6 +2,7 @@
 //! commit ranges). A source produces bytes with a display path; it knows nothing about rules.
 
 pub mod fs;
+pub mod git;
 
 use std::fmt;
 

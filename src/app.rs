@@ -14,7 +14,8 @@ use crate::finding::Confidence;
 use crate::matcher::Matcher;
 use crate::report::{self, Format, Report};
 use crate::rules::{self, RuleSet};
-use crate::scan::{Outcome, Scanner, Summary};
+use crate::scan::{HistoryFacts, Outcome, Scanner, Summary};
+use crate::source::git::history::{self, HistoryOptions, Scope};
 use crate::source::{self, Event};
 
 /// How a run ended; `main` maps it to the process exit code.
@@ -68,26 +69,143 @@ fn scan(args: ScanArgs) -> Result<Exit> {
             &mut scratch,
         );
     }
-    if !paths.is_empty() {
-        let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+
+    // Repositories among the paths get their history scanned too.
+    let mut repos: Vec<(PathBuf, gix::Repository)> = Vec::new();
+    if !args.history.no_history {
+        for p in &paths {
+            if source::git::is_repository(p) {
+                match source::git::open(p) {
+                    Ok(repo) => repos.push(((*p).clone(), repo)),
+                    Err(e) => scanner.error(source::SourceError {
+                        path: p.display().to_string(),
+                        message: e.to_string(),
+                    }),
+                }
+            } else if args.history.history_only {
+                scanner.error(source::SourceError {
+                    path: p.display().to_string(),
+                    message: "--history-only needs a git repository".into(),
+                });
+            }
+        }
+    }
+
+    // Working trees (not bare repositories: their files are git's own).
+    let tree_paths: Vec<PathBuf> = if args.history.history_only {
+        Vec::new()
+    } else {
+        paths
+            .iter()
+            .filter(|p| {
+                !repos
+                    .iter()
+                    .any(|(rp, r)| rp == **p && r.workdir().is_none())
+            })
+            .map(|p| (*p).clone())
+            .collect()
+    };
+    if !tree_paths.is_empty() {
         let opts = source::fs::WalkOptions {
             respect_ignore: !args.no_ignore,
             follow_links: args.follow,
             max_file_size: args.max_file_size,
             threads,
         };
-        source::fs::walk(&paths, &opts, || {
+        source::fs::walk(&tree_paths, &opts, || {
             let mut scratch = scanner.scratch();
             let scanner = &scanner;
             move |event| scanner.handle(event, &mut scratch)
         });
     }
 
+    let history_opts = HistoryOptions {
+        scope: match &args.history.branch {
+            Some(b) => Scope::Rev(b.clone()),
+            None => Scope::AllRefs,
+        },
+        all_objects: args.history.all_objects,
+        max_blob_size: args.max_file_size,
+        threads,
+    };
+    let mut inventories = Vec::new();
+    for (path, repo) in &repos {
+        // Cloned for each of gix's worker threads, so each has its own matcher scratch.
+        let visitor = {
+            let mut scratch = scanner.scratch();
+            let scanner = &scanner;
+            move |event: Event<'_>| scanner.handle(event, &mut scratch)
+        };
+        match history::scan_objects(repo, &history_opts, visitor) {
+            Ok(inv) => inventories.push((path.clone(), inv)),
+            Err(e) => scanner.error(source::SourceError {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    let scanned = scanner.finish();
+    let mut notes: Vec<String> = Vec::new();
+    let mut facts: Option<HistoryFacts> = None;
+    let mut history_errors = Vec::new();
+    if !repos.is_empty() {
+        let wanted = scanned.blob_ids();
+        let mut merged = HistoryFacts {
+            include_unreachable: history_opts.all_objects,
+            ..HistoryFacts::default()
+        };
+        for ((path, repo), (_, inv)) in repos.iter().zip(&inventories) {
+            if inv.shallow {
+                notes.push(format!(
+                    "{}: shallow clone, history before its shallow boundary is not available",
+                    path.display()
+                ));
+            }
+            match history::provenance(repo, inv, &wanted, &history_opts) {
+                Ok((f, stats)) => {
+                    notes.push(format!(
+                        "{}: history of {} commits ({} packs, {} loose objects); provenance for {} blobs took {:.2}s",
+                        path.display(),
+                        inv.commit_count(),
+                        inv.packs,
+                        inv.loose,
+                        wanted.len(),
+                        stats.seconds,
+                    ));
+                    if stats.gitlinks > 0 {
+                        notes.push(format!(
+                            "{}: submodules are not followed ({} gitlink entries in trees)",
+                            path.display(),
+                            stats.gitlinks
+                        ));
+                    }
+                    for (id, p) in f.placements {
+                        let keep = merged
+                            .placements
+                            .get(&id)
+                            .is_none_or(|old| old.commit.is_none() && p.commit.is_some());
+                        if keep {
+                            merged.placements.insert(id, p);
+                        }
+                    }
+                    merged.head_blobs.extend(f.head_blobs);
+                }
+                Err(e) => history_errors.push(source::SourceError {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        facts = Some(merged);
+    }
     let Outcome {
         mut findings,
-        summary,
-        errors,
-    } = scanner.finish();
+        mut summary,
+        mut errors,
+    } = scanned.into_outcome(facts.as_ref());
+    summary.errors += history_errors.len() as u64;
+    errors.extend(history_errors);
     let min: Confidence = args.min_confidence.into();
     findings.retain(|f| f.confidence >= min);
 
@@ -113,6 +231,9 @@ fn scan(args: ScanArgs) -> Result<Exit> {
     write_report(args.format, &rep, args.output.as_deref())?;
 
     if !args.quiet {
+        for n in &notes {
+            eprintln!("keyhound: {}", report::sanitize(n));
+        }
         eprintln!(
             "{}",
             summary_line(

@@ -79,6 +79,9 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
+    #[command(flatten)]
+    pub history: HistoryArgs,
+
     /// Scan files that .gitignore, .ignore and git's exclude files would skip
     #[arg(long)]
     pub no_ignore: bool,
@@ -102,6 +105,28 @@ pub struct ScanArgs {
     /// When to colour the text output
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// Git history options. A PATH that is the root of a git repository (a work tree with `.git`,
+/// or a bare repository) has its history scanned as well as its files.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Git history")]
+pub struct HistoryArgs {
+    /// Scan only the files on disk, not the git history of repositories among the PATHs
+    #[arg(long, conflicts_with_all = ["history_only", "all_objects", "branch"])]
+    pub no_history: bool,
+
+    /// Scan only the git history, not the files on disk
+    #[arg(long)]
+    pub history_only: bool,
+
+    /// Also scan objects no ref reaches (dangling commits from force-pushes, dropped stashes)
+    #[arg(long)]
+    pub all_objects: bool,
+
+    /// Limit history to what one revision reaches (a branch, tag or commit)
+    #[arg(long, value_name = "REF")]
+    pub branch: Option<String>,
 }
 
 #[derive(Debug, Args)]

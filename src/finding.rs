@@ -153,6 +153,35 @@ pub enum ChecksumState {
     Invalid,
 }
 
+/// A commit, as reported with findings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Commit {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// Author date, ISO 8601 in UTC.
+    pub date: String,
+    /// First line of the message.
+    pub summary: String,
+}
+
+/// Where a blob with a finding sits in git history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provenance {
+    /// The oldest commit that introduced the blob (added it, or changed a file into it), if
+    /// any commit holds it.
+    pub commit: Option<Commit>,
+    /// The blob's path in that commit.
+    pub path: Option<String>,
+    /// How many commits in scope carry the blob in their tree.
+    pub commits: usize,
+    /// Whether the secret (not just this blob) is still present in HEAD's tree.
+    pub in_head: bool,
+    /// False for objects that no ref reaches (dangling commits, dropped stashes); reported
+    /// only with `--all-objects`.
+    pub reachable: bool,
+}
+
 /// One reported secret at one location.
 #[derive(Clone, Debug)]
 pub struct Finding {
@@ -169,6 +198,8 @@ pub struct Finding {
     pub checksum: Option<ChecksumState>,
     pub context: Context,
     pub blob: BlobId,
+    /// Set when the blob was found in git history.
+    pub provenance: Option<Provenance>,
 }
 
 impl Finding {

@@ -5,12 +5,14 @@
 //! Owns dedup, line/column arithmetic and the run's counters. Never formats output and never
 //! reads files itself (sources do).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::blob::{looks_binary, BlobId};
-use crate::finding::{ChecksumState, Confidence, Context, Finding, Fingerprint, Location, Secret};
+use crate::finding::{
+    ChecksumState, Commit, Confidence, Context, Finding, Fingerprint, Location, Provenance, Secret,
+};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::rules::RuleSet;
 use crate::source::{Event, SourceError};
@@ -139,8 +141,13 @@ fn char_count(b: &[u8]) -> usize {
 }
 
 fn context(hay: &[u8], start: usize, end: usize) -> Context {
-    let line_start = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
-    let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
+    // Look at a bounded number of bytes on each side, so a file that is one long line does
+    // not make every finding cost the whole line.
+    const MAX_BYTES: usize = CONTEXT_CHARS * 4;
+    let lo = start.saturating_sub(MAX_BYTES);
+    let line_start = memchr::memrchr(b'\n', &hay[lo..start]).map_or(lo, |i| lo + i + 1);
+    let hi = end.saturating_add(MAX_BYTES).min(hay.len());
+    let line_end = memchr::memchr(b'\n', &hay[end..hi]).map_or(hi, |i| end + i);
     let before = String::from_utf8_lossy(&hay[line_start..start]);
     let after = String::from_utf8_lossy(&hay[end..line_end.max(end)]);
     let before: String = {
@@ -167,11 +174,47 @@ pub struct Scanner {
 
 #[derive(Default)]
 struct Collected {
-    /// Every path under which each blob was seen, in arrival order.
+    /// Every blob seen, with every path it was seen under (none for git objects, whose
+    /// paths come from provenance).
     paths: HashMap<BlobId, Vec<String>>,
     /// Findings of blobs that have any.
     findings: HashMap<BlobId, Arc<Vec<BlobFinding>>>,
     errors: Vec<SourceError>,
+}
+
+/// A scanned blob that has findings.
+pub struct ScannedBlob {
+    pub id: BlobId,
+    /// Working-tree (or stdin) paths; empty for blobs only found as git objects.
+    pub paths: Vec<String>,
+    pub findings: Arc<Vec<BlobFinding>>,
+}
+
+/// Everything the scan phase produced, before findings are attached to locations.
+pub struct Scanned {
+    pub rules: Arc<RuleSet>,
+    pub blobs: Vec<ScannedBlob>,
+    pub summary: Summary,
+    pub errors: Vec<SourceError>,
+}
+
+/// Where a blob sits in git history, as found by a history source.
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub commit: Option<Commit>,
+    pub path: Option<String>,
+    pub commits: usize,
+    pub reachable: bool,
+}
+
+/// Git history facts for the blobs with findings.
+#[derive(Debug, Default)]
+pub struct HistoryFacts {
+    pub placements: HashMap<BlobId, Placement>,
+    /// Blobs in HEAD's tree (to tell "still in HEAD" from "only in history").
+    pub head_blobs: HashSet<BlobId>,
+    /// Report blobs that no ref reaches (`--all-objects`).
+    pub include_unreachable: bool,
 }
 
 /// The result of a scan, ready to report.
@@ -215,6 +258,7 @@ impl Scanner {
     pub fn handle(&self, event: Event<'_>, scratch: &mut Scratch) {
         match event {
             Event::Blob { path, bytes } => self.scan_path(path, bytes, scratch),
+            Event::Object { id, bytes } => self.scan_object(id, bytes, scratch),
             Event::TooLarge { .. } => {
                 self.stats.items.fetch_add(1, Ordering::Relaxed);
                 self.stats.skipped_large.fetch_add(1, Ordering::Relaxed);
@@ -249,6 +293,27 @@ impl Scanner {
                 return;
             }
         }
+        self.scan_new(id, bytes, scratch);
+    }
+
+    /// Scans a git object whose id is known, unless that content was already scanned.
+    fn scan_object(&self, id: BlobId, bytes: &[u8], scratch: &mut Scratch) {
+        {
+            let mut c = self.lock();
+            if c.paths.contains_key(&id) {
+                return;
+            }
+            c.paths.insert(id, Vec::new());
+        }
+        self.stats.items.fetch_add(1, Ordering::Relaxed);
+        if looks_binary(bytes) {
+            self.stats.skipped_binary.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.scan_new(id, bytes, scratch);
+    }
+
+    fn scan_new(&self, id: BlobId, bytes: &[u8], scratch: &mut Scratch) {
         self.stats.blobs.fetch_add(1, Ordering::Relaxed);
         self.stats
             .bytes
@@ -259,30 +324,101 @@ impl Scanner {
         }
     }
 
-    /// Every finding under every path, sorted and de-duplicated.
-    pub fn finish(self) -> Outcome {
+    /// True when a blob with this id was already seen (scanned or skipped).
+    pub fn seen(&self, id: &BlobId) -> bool {
+        self.lock().paths.contains_key(id)
+    }
+
+    /// Ends the scan phase.
+    pub fn finish(self) -> Scanned {
         let summary = self.stats.summary();
         let rules = Arc::clone(self.matcher.rules());
-        let collected = self
+        let mut collected = self
             .collected
             .into_inner()
             .unwrap_or_else(|p| p.into_inner());
+        let mut blobs: Vec<ScannedBlob> = collected
+            .findings
+            .drain()
+            .map(|(id, findings)| ScannedBlob {
+                id,
+                paths: collected.paths.remove(&id).unwrap_or_default(),
+                findings,
+            })
+            .collect();
+        blobs.sort_by_key(|b| b.id);
+        let mut errors = collected.errors;
+        errors.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        Scanned {
+            rules,
+            blobs,
+            summary,
+            errors,
+        }
+    }
+}
+
+impl Scanned {
+    /// Ids of the blobs that have findings.
+    pub fn blob_ids(&self) -> Vec<BlobId> {
+        self.blobs.iter().map(|b| b.id).collect()
+    }
+
+    /// Attaches findings to their locations: working-tree paths where the blob was seen on
+    /// disk, else its path in the commit that introduced it. Sorted and de-duplicated.
+    pub fn into_outcome(self, history: Option<&HistoryFacts>) -> Outcome {
+        let rules = &self.rules;
+        let in_head: HashSet<Fingerprint> = history
+            .map(|h| {
+                self.blobs
+                    .iter()
+                    .filter(|b| h.head_blobs.contains(&b.id))
+                    .flat_map(|b| b.findings.iter())
+                    .map(|f| Fingerprint::new(&rules.rules[f.rule].id, &f.secret))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut findings = Vec::new();
-        for (id, found) in &collected.findings {
-            for path in collected.paths.get(id).into_iter().flatten() {
-                for bf in found.iter() {
-                    findings.push(to_finding(&rules, bf, path, *id));
+        for blob in &self.blobs {
+            let placement = history.and_then(|h| h.placements.get(&blob.id));
+            let paths: Vec<String> = if !blob.paths.is_empty() {
+                blob.paths.clone()
+            } else {
+                match (placement, history) {
+                    (Some(p), Some(h)) if p.reachable || h.include_unreachable => {
+                        vec![p
+                            .path
+                            .clone()
+                            .unwrap_or_else(|| format!("<unreachable blob {}>", blob.id))]
+                    }
+                    _ => continue,
+                }
+            };
+            for path in &paths {
+                for bf in blob.findings.iter() {
+                    let mut f = to_finding(rules, bf, path, blob.id);
+                    // A blob on disk that no commit holds has no history to tell.
+                    let placed = placement
+                        .filter(|p| blob.paths.is_empty() || p.commits > 0 || p.commit.is_some());
+                    if let Some(p) = placed {
+                        f.provenance = Some(Provenance {
+                            commit: p.commit.clone(),
+                            path: p.path.clone(),
+                            commits: p.commits,
+                            in_head: in_head.contains(&f.fingerprint),
+                            reachable: p.reachable,
+                        });
+                    }
+                    findings.push(f);
                 }
             }
         }
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
-        let mut errors = collected.errors;
-        errors.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
         Outcome {
             findings,
-            summary,
-            errors,
+            summary: self.summary,
+            errors: self.errors,
         }
     }
 }
@@ -309,6 +445,7 @@ pub fn to_finding(rules: &RuleSet, bf: &BlobFinding, path: &str, blob: BlobId) -
         checksum: bf.checksum,
         context: bf.context.clone(),
         blob,
+        provenance: None,
     }
 }
 

@@ -52,7 +52,8 @@ pub struct Matcher {
     keyword_rules: Vec<Vec<u32>>,
 }
 
-/// Per-thread working memory for `Matcher::find`.
+/// Per-thread working memory for `Matcher::find`. Cloning gives an independent copy.
+#[derive(Clone)]
 pub struct Scratch {
     windows: Vec<(u32, usize, usize)>,
     /// Index into `windows` of each rule's most recent window, for merging on the fly.

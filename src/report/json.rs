@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Report;
-use crate::finding::{ChecksumState, Confidence, Finding};
+use crate::finding::{ChecksumState, Commit, Confidence, Finding};
 use crate::scan::Summary;
 
 /// Version of the JSON document layout.
@@ -35,6 +35,25 @@ pub struct JsonFinding<'a> {
     pub checksum: Option<ChecksumState>,
     pub snippet: String,
     pub blob: String,
+    /// The commit that introduced the blob (history scans).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<&'a Commit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<JsonHistory<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonHistory<'a> {
+    /// The blob's path in the introducing commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'a str>,
+    /// Commits that carry the blob.
+    pub commits: usize,
+    /// The secret is still in HEAD's tree.
+    pub in_head: bool,
+    /// A ref reaches the blob (false only with `--all-objects`).
+    pub reachable: bool,
+    pub action: &'static str,
 }
 
 fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
@@ -57,6 +76,14 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
         checksum: f.checksum,
         snippet: r.snippet(f),
         blob: f.blob.to_hex(),
+        commit: f.provenance.as_ref().and_then(|p| p.commit.as_ref()),
+        history: f.provenance.as_ref().map(|p| JsonHistory {
+            path: p.path.as_deref(),
+            commits: p.commits,
+            in_head: p.in_head,
+            reachable: p.reachable,
+            action: super::action(p),
+        }),
     }
 }
 

@@ -10,7 +10,7 @@ mod text;
 
 use std::io::{self, Write};
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Provenance};
 use crate::rules::RuleSet;
 use crate::scan::Summary;
 
@@ -64,6 +64,17 @@ impl Report<'_> {
             self.secret_text(f),
             f.context.after
         ))
+    }
+}
+
+/// What to do about a secret found in history.
+pub fn action(p: &Provenance) -> &'static str {
+    if p.in_head {
+        "still in HEAD: rotate the key, then remove it from the code"
+    } else if !p.reachable {
+        "only in unreachable objects: rotate the key, then expire reflogs and prune (git gc --prune=now)"
+    } else {
+        "only in history: rotate the key; removing it needs a history rewrite (git filter-repo)"
     }
 }
 

@@ -93,6 +93,14 @@ struct ResultProperties {
     secret: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     rotate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<crate::finding::Commit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commits: Option<usize>,
+    #[serde(rename = "inHead", skip_serializing_if = "Option::is_none")]
+    in_head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -111,6 +119,14 @@ struct PhysicalLocation {
 #[derive(Serialize)]
 struct ArtifactLocation {
     uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<ArtifactProperties>,
+}
+
+#[derive(Serialize)]
+struct ArtifactProperties {
+    /// The commit in which `uri` holds the secret.
+    commit: String,
 }
 
 #[derive(Serialize)]
@@ -247,6 +263,18 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
             physical_location: PhysicalLocation {
                 artifact_location: ArtifactLocation {
                     uri: uri(&f.location.path),
+                    properties: f
+                        .provenance
+                        .as_ref()
+                        .and_then(|p| p.commit.as_ref())
+                        .filter(|_| {
+                            // Only when the location is the commit's path, not a working-tree path.
+                            f.provenance.as_ref().and_then(|p| p.path.as_deref())
+                                == Some(f.location.path.as_str())
+                        })
+                        .map(|c| ArtifactProperties {
+                            commit: c.id.clone(),
+                        }),
                 },
                 region: Region {
                     start_line: f.location.line,
@@ -262,6 +290,10 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
             confidence: f.confidence,
             secret: r.secret_text(f),
             rotate: f.rotate.clone(),
+            commit: f.provenance.as_ref().and_then(|p| p.commit.clone()),
+            commits: f.provenance.as_ref().map(|p| p.commits),
+            in_head: f.provenance.as_ref().map(|p| p.in_head),
+            action: f.provenance.as_ref().map(super::action),
         },
     }
 }

@@ -52,6 +52,36 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
         facts.push(format!("fingerprint {}", f.fingerprint));
         writeln!(out, "    {}", st.paint("2", &facts.join(" · ")))?;
+        if let Some(p) = &f.provenance {
+            let mut parts = Vec::new();
+            if let Some(c) = &p.commit {
+                parts.push(format!(
+                    "introduced in {} ({}, {}: {})",
+                    &c.id[..c.id.len().min(12)],
+                    &c.date[..c.date.len().min(10)],
+                    sanitize(&c.author),
+                    sanitize(&c.summary)
+                ));
+            }
+            if let Some(path) = &p.path {
+                if *path != f.location.path {
+                    parts.push(format!("as {}", sanitize(path)));
+                }
+            }
+            parts.push(format!(
+                "in {} commit{}",
+                p.commits,
+                if p.commits == 1 { "" } else { "s" }
+            ));
+            writeln!(out, "    history: {}", parts.join(" · "))?;
+            let action = super::action(p);
+            let action = if p.in_head {
+                st.paint("33", action)
+            } else {
+                st.paint("1;33", action)
+            };
+            writeln!(out, "    {action}")?;
+        }
         if let Some(u) = &f.rotate {
             writeln!(out, "    rotate: {u}")?;
         }

@@ -23,6 +23,11 @@ impl fmt::Display for SourceError {
 pub enum Event<'a> {
     /// Content to scan, under a display path.
     Blob { path: &'a str, bytes: &'a [u8] },
+    /// A git blob whose id is known; its paths come from provenance, if it has findings.
+    Object {
+        id: crate::blob::BlobId,
+        bytes: &'a [u8],
+    },
     /// Skipped because it exceeds the size limit.
     TooLarge { path: &'a str, size: u64 },
     /// Could not be read.

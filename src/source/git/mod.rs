@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+pub mod history;
+
 /// Errors opening or reading a repository.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

@@ -309,6 +309,7 @@ pub fn to_finding(rules: &RuleSet, bf: &BlobFinding, path: &str, blob: BlobId) -
         checksum: bf.checksum,
         context: bf.context.clone(),
         blob,
+        validation: None,
     }
 }
 

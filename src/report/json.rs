@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Report;
+use super::{Report, ValidationView};
 use crate::finding::{ChecksumState, Confidence, Finding};
 use crate::scan::Summary;
 
@@ -35,6 +35,9 @@ pub struct JsonFinding<'a> {
     pub checksum: Option<ChecksumState>,
     pub snippet: String,
     pub blob: String,
+    /// Present with `--validate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationView>,
 }
 
 fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
@@ -57,6 +60,7 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
         checksum: f.checksum,
         snippet: r.snippet(f),
         blob: f.blob.to_hex(),
+        validation: f.validation.as_ref().map(ValidationView::new),
     }
 }
 

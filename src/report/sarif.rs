@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Report;
+use super::{Report, ValidationView};
 use crate::finding::{Confidence, Finding};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -93,6 +93,8 @@ struct ResultProperties {
     secret: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     rotate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation: Option<ValidationView>,
 }
 
 #[derive(Serialize)]
@@ -236,12 +238,21 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
         rule_index,
         level: level(f.confidence),
         message: Text {
-            text: format!(
-                "{} found: {} ({} confidence)",
-                f.rule_name,
-                r.secret_text(f),
-                f.confidence
-            ),
+            text: match &f.validation {
+                None => format!(
+                    "{} found: {} ({} confidence)",
+                    f.rule_name,
+                    r.secret_text(f),
+                    f.confidence
+                ),
+                Some(v) => format!(
+                    "{} found: {} ({} confidence; live check: {})",
+                    f.rule_name,
+                    r.secret_text(f),
+                    f.confidence,
+                    super::sanitize(&v.summary())
+                ),
+            },
         },
         locations: vec![LocationObj {
             physical_location: PhysicalLocation {
@@ -262,6 +273,7 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
             confidence: f.confidence,
             secret: r.secret_text(f),
             rotate: f.rotate.clone(),
+            validation: f.validation.as_ref().map(ValidationView::new),
         },
     }
 }

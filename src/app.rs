@@ -189,6 +189,9 @@ fn run_validation(
             .with_context(|| format!("--ca-cert {}", path.display()))?;
         extra_ca.extend(certs);
     }
+    if findings.is_empty() {
+        return Ok(validate::Stats::default());
+    }
     let transport = validate::UreqTransport::new(&validate::ClientOptions {
         timeout: args.validation_timeout,
         connect_to: args.connect_to.clone(),

@@ -199,6 +199,8 @@ pub enum UnknownReason {
     MissingPartner,
     /// The secret cannot be sent as the rule asks (a line break in a header value).
     Unsendable,
+    /// Temporary AWS credentials (`ASIA…`) cannot be checked without their session token.
+    NeedsSessionToken,
     /// The rule has no live check.
     NotSupported,
 }
@@ -219,6 +221,7 @@ impl UnknownReason {
             UnknownReason::BudgetExhausted => "request-budget-exhausted",
             UnknownReason::MissingPartner => "missing-partner",
             UnknownReason::Unsendable => "unsendable",
+            UnknownReason::NeedsSessionToken => "needs-session-token",
             UnknownReason::NotSupported => "not-supported",
         }
     }
@@ -244,6 +247,9 @@ impl fmt::Display for UnknownReason {
             }
             UnknownReason::MissingPartner => f.write_str("no paired credential to check with"),
             UnknownReason::Unsendable => f.write_str("secret cannot be sent as the rule asks"),
+            UnknownReason::NeedsSessionToken => {
+                f.write_str("temporary credentials cannot be checked without their session token")
+            }
             UnknownReason::NotSupported => f.write_str("no live check for this rule"),
         }
     }

@@ -44,6 +44,14 @@ rules:
         secret_in_query: true
         basic_auth: {username: '{{partner}}', password: '{{secret}}'}
         body: 'id={{partner}}'
+  - id: acme.aws
+    name: AWS-style secret
+    keywords: [awssecret]
+    pattern: 'awssecret=([A-Za-z0-9/+]{40})'
+    rotate: https://acme.test/tokens
+    examples: ['awssecret=N+PMo5KFu5IHYMYLzuzR7jF+QUqKjELHTmoYL1rJ']
+    pair: {with: acme.id}
+    validate: {validator: aws-sts}
   - id: acme.id
     name: Acme id
     keywords: [acmeid_]
@@ -438,4 +446,34 @@ fn backoff_doubles_with_bounded_jitter() {
         let base = Duration::from_millis(100 << attempt);
         assert!(d >= base && d <= base + base / 2, "{attempt}: {d:?}");
     }
+}
+
+#[test]
+fn aws_keys_are_signed_and_temporary_ones_are_not_sent() {
+    let set = rules(true);
+    let t = Scripted::new(|_, _| {
+        Ok(status(
+            403,
+            "<Error><Code>InvalidClientTokenId</Code></Error>",
+            &[],
+        ))
+    });
+    let secret = "N+PMo5KFu5IHYMYLzuzR7jF+QUqKjELHTmoYL1rJ";
+    let mut fs = vec![
+        finding("acme.aws", secret, Some("ASIAIOSFODNN7ABCDEFG")),
+        finding("acme.aws", secret, Some("AKIAIOSFODNN7ABCDEFG")),
+    ];
+    validate_findings(&set, &mut fs, &t, &fast(), &|_, _| {});
+    assert_eq!(
+        fs[0].validation.as_ref().unwrap().reason,
+        Some(UnknownReason::NeedsSessionToken)
+    );
+    assert_eq!(fs[1].validation.as_ref().unwrap().state, LiveState::Invalid);
+    let sent = t.sent.lock().unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].0.as_str(), sent[0].1.as_str()),
+        ("POST", "https://sts.amazonaws.com/")
+    );
+    assert!(sent[0].2.iter().all(|(_, v)| !v.contains(secret)));
 }

@@ -9,14 +9,15 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{Cli, ColorChoice, Command, RuleArgs, RulesCommand, ScanArgs};
-use crate::finding::Confidence;
+use crate::cli::{Cli, ColorChoice, Command, RuleArgs, RulesCommand, ScanArgs, ValidationArgs};
+use crate::finding::{Confidence, Finding, LiveState, UnknownReason};
 use crate::matcher::Matcher;
 use crate::report::{self, Format, Report};
 use crate::rules::{self, RuleSet};
 use crate::scan::{HistoryFacts, Outcome, Scanner, Summary};
 use crate::source::git::history::{self, HistoryOptions, Scope};
 use crate::source::{self, Event};
+use crate::validate;
 
 /// How a run ended; `main` maps it to the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,13 +26,15 @@ pub enum Exit {
     Clean = 0,
     /// Findings were reported.
     Findings = 1,
-    /// Something went wrong; wins over findings.
+    /// Something went wrong; wins over everything else.
     Error = 2,
+    /// At least one finding was confirmed live (`--validate`).
+    Live = 3,
 }
 
 pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => scan(*args),
         Command::Rules(RulesCommand::List { rules, json }) => rules_list(&rules, json),
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
     }
@@ -213,6 +216,26 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         eprintln!("keyhound: {}", report::sanitize(&e.to_string()));
     }
 
+    // The network is touched here and only here, and only when asked.
+    let validation = if args.validation.validate {
+        Some(run_validation(
+            &args.validation,
+            &set,
+            &mut findings,
+            args.verbose,
+            args.quiet,
+        )?)
+    } else {
+        None
+    };
+    if args.validation.only_valid {
+        findings.retain(|f| {
+            f.validation
+                .as_ref()
+                .is_some_and(|v| v.state == LiveState::Valid)
+        });
+    }
+
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,
@@ -234,23 +257,100 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         for n in &notes {
             eprintln!("keyhound: {}", report::sanitize(n));
         }
-        eprintln!(
-            "{}",
-            summary_line(
-                &summary,
-                findings.len(),
-                started.elapsed().as_secs_f64(),
-                args.max_file_size
-            )
+        let mut line = summary_line(
+            &summary,
+            findings.len(),
+            started.elapsed().as_secs_f64(),
+            args.max_file_size,
         );
+        if let Some(v) = &validation {
+            line.push_str(&format!(
+                "; validated {} unique secret{} with {} request{}: {} valid, {} invalid, {} unknown",
+                v.checked,
+                if v.checked == 1 { "" } else { "s" },
+                v.requests,
+                if v.requests == 1 { "" } else { "s" },
+                v.valid,
+                v.invalid,
+                v.unknown
+            ));
+        }
+        eprintln!("{line}");
     }
+    let live = findings.iter().any(|f| {
+        f.validation
+            .as_ref()
+            .is_some_and(|v| v.state == LiveState::Valid)
+    });
     Ok(if summary.errors > 0 {
         Exit::Error
+    } else if live {
+        Exit::Live
     } else if findings.is_empty() {
         Exit::Clean
     } else {
         Exit::Findings
     })
+}
+
+/// The validation phase: builds the one HTTP client of the run and checks every finding.
+fn run_validation(
+    args: &ValidationArgs,
+    set: &RuleSet,
+    findings: &mut [Finding],
+    verbose: u8,
+    quiet: bool,
+) -> Result<validate::Stats> {
+    let mut extra_ca = Vec::new();
+    for path in &args.ca_cert {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+        let certs = validate::read_pem_certificates(&pem)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("--ca-cert {}", path.display()))?;
+        extra_ca.extend(certs);
+    }
+    if findings.is_empty() {
+        return Ok(validate::Stats::default());
+    }
+    let transport = validate::UreqTransport::new(&validate::ClientOptions {
+        timeout: args.validation_timeout,
+        connect_to: args.connect_to.clone(),
+        extra_ca,
+        env_proxy: true,
+    });
+    let opts = validate::Options {
+        concurrency: usize::from(args.validation_concurrency),
+        per_host_rate: args.validation_rate,
+        retries: args.validation_retries,
+        max_requests_per_provider: args.max_validation_requests,
+        allowed_hosts: args.allow_validation_host.clone(),
+        ..validate::Options::default()
+    };
+    let log = |level: u8, msg: &str| {
+        if level <= verbose {
+            eprintln!("keyhound: {}", report::sanitize(msg));
+        }
+    };
+    let stats = validate::validate_findings(set, findings, &transport, &opts, &log);
+    if !quiet {
+        let mut refused: Vec<(&str, &str)> = findings
+            .iter()
+            .filter_map(|f| match f.validation.as_ref()?.reason.as_ref()? {
+                UnknownReason::HostNotAllowed(h) => Some((f.rule_id.as_str(), h.as_str())),
+                _ => None,
+            })
+            .collect();
+        refused.sort_unstable();
+        refused.dedup();
+        for (rule, host) in refused {
+            eprintln!(
+                "keyhound: rule {rule} is not built in, so it may not send secrets to {host}; \
+                 pass --allow-validation-host {host} to allow it"
+            );
+        }
+    }
+    Ok(stats)
 }
 
 /// Writes the report; a closed pipe (`keyhound scan | head`) is not an error.
@@ -356,6 +456,10 @@ fn rules_list(args: &RuleArgs, json: bool) -> Result<Exit> {
                     "confidence": r.confidence,
                     "keywords": r.keywords,
                     "rotate": r.rotate,
+                    "validation": r.validate.as_ref().map(|v| {
+                        let (method, url) = v.describe_request();
+                        serde_json::json!({ "method": method, "url": url, "host": v.host })
+                    }),
                     "source": r.origin.file,
                 })
             })

@@ -1,18 +1,21 @@
 //! Command-line syntax (clap derive). Parsing only: `app` turns these into a run.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::finding::Confidence;
 use crate::report::Format;
+use crate::validate::ConnectTo;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  no findings
-  1  findings were reported
+  1  findings were reported (none confirmed live)
   2  an error occurred (bad arguments, unreadable rules, a file or object that could not be
-     read); an error wins over findings";
+     read); an error wins over findings
+  3  at least one finding was confirmed live by `scan --validate`";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,7 +39,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (or stdin with `-`) for secrets
     #[command(after_help = SCAN_HELP)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules in effect, or check rule files against their own examples
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -48,11 +51,17 @@ Examples:
   keyhound scan src config.yml       scan some paths
   cat notes.txt | keyhound scan -    scan stdin
   keyhound scan -f sarif -o keyhound.sarif
+  keyhound scan --validate           also check which keys still work
+
+Validation (--validate) sends each found secret, over HTTPS, to the provider that issued it
+(the host its built-in rule declares) and nowhere else; the README lists what is sent where.
+Without --validate keyhound makes no network connection.
 
 Exit codes:
   0  no findings
-  1  findings were reported
-  2  an error occurred (an error wins over findings)";
+  1  findings were reported (none confirmed live)
+  2  an error occurred (an error wins over everything else)
+  3  at least one finding was confirmed live (only with --validate)";
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -105,6 +114,60 @@ pub struct ScanArgs {
     /// When to colour the text output
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Log validation requests on stderr (-v: one line per check, -vv: retries too); secrets
+    /// are never logged
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(flatten)]
+    pub validation: ValidationArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Validation")]
+pub struct ValidationArgs {
+    /// Check whether each found secret is live by asking its provider over HTTPS
+    #[arg(long)]
+    pub validate: bool,
+
+    /// Report only findings confirmed live
+    #[arg(long, requires = "validate")]
+    pub only_valid: bool,
+
+    /// Let rules from --rules validate against HOST (repeatable); built-in rules need no
+    /// permission
+    #[arg(long, value_name = "HOST")]
+    pub allow_validation_host: Vec<String>,
+
+    /// Send connections for HOST:PORT to ADDR:PORT, keeping the URL, Host header and TLS name
+    /// (curl's --connect-to; empty HOST or PORT matches any). Turns off proxies. For testing
+    #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
+    pub connect_to: Vec<ConnectTo>,
+
+    /// Also trust the CA certificates in this PEM file (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+
+    /// Give up on a validation request after this long (`10s`, `500ms`)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub validation_timeout: Duration,
+
+    /// Validation requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub validation_concurrency: u16,
+
+    /// Validation requests per second to any one host
+    #[arg(long, value_name = "N", default_value_t = 5.0, value_parser = parse_rate)]
+    pub validation_rate: f64,
+
+    /// Retries after an HTTP 429 before reporting `unknown (rate limited)`
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub validation_retries: u32,
+
+    /// Most validation requests sent to one provider in a run (retries included)
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_validation_requests: usize,
 }
 
 /// Git history options. A PATH that is the root of a git repository (a work tree with `.git`,
@@ -180,6 +243,36 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Parses `10s`, `500ms`, `2m` or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let bad = || format!("`{s}` is not a duration (examples: 10s, 500ms, 2m)");
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(bad()),
+    };
+    if !(secs > 0.0 && secs <= 3600.0) {
+        return Err(format!("`{s}`: use a duration between 1ms and 1h"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= 1000.0 => Ok(r),
+        _ => Err(format!(
+            "`{s}`: use a number of requests per second above 0"
+        )),
+    }
+}
+
 /// Parses `123`, `64K`, `32M`, `1G` (powers of 1024; an optional trailing `B` or `iB`).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -213,6 +306,17 @@ mod tests {
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5h").is_err());
     }
 
     #[test]

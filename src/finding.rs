@@ -182,6 +182,154 @@ pub struct Provenance {
     pub reachable: bool,
 }
 
+/// Whether a live check found the key active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LiveState {
+    /// The provider accepted the key: treat it as an incident.
+    Valid,
+    /// The provider rejected the key: revoked, expired or never real.
+    Invalid,
+    /// No answer either way; `Validation::reason` says why.
+    Unknown,
+}
+
+impl LiveState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiveState::Valid => "valid",
+            LiveState::Invalid => "invalid",
+            LiveState::Unknown => "unknown",
+        }
+    }
+}
+
+/// Why a live check could not decide.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UnknownReason {
+    Timeout,
+    /// The provider answered 5xx.
+    ServerError(u16),
+    /// 429 after the allowed retries, or a `Retry-After` longer than keyhound waits.
+    RateLimited,
+    TlsError(String),
+    /// The provider answered with a redirect, which keyhound never follows.
+    Redirect(u16),
+    ConnectionFailed,
+    /// A status the rule does not interpret.
+    UnexpectedStatus(u16),
+    /// The body could not be read (too large, cut short).
+    BadResponse,
+    /// A user rule may only contact a host allowed with `--allow-validation-host`.
+    HostNotAllowed(String),
+    /// `--max-validation-requests` requests were already sent to this provider.
+    BudgetExhausted,
+    /// The check needs the paired credential and none was found near the secret.
+    MissingPartner,
+    /// The secret cannot be sent as the rule asks (a line break in a header value).
+    Unsendable,
+    /// Temporary AWS credentials (`ASIA…`) cannot be checked without their session token.
+    NeedsSessionToken,
+    /// The rule has no live check.
+    NotSupported,
+}
+
+impl UnknownReason {
+    /// A stable machine-readable code (JSON, SARIF).
+    pub fn code(&self) -> &'static str {
+        match self {
+            UnknownReason::Timeout => "timeout",
+            UnknownReason::ServerError(_) => "server-error",
+            UnknownReason::RateLimited => "rate-limited",
+            UnknownReason::TlsError(_) => "tls-error",
+            UnknownReason::Redirect(_) => "redirect",
+            UnknownReason::ConnectionFailed => "connection-failed",
+            UnknownReason::UnexpectedStatus(_) => "unexpected-status",
+            UnknownReason::BadResponse => "bad-response",
+            UnknownReason::HostNotAllowed(_) => "host-not-allowed",
+            UnknownReason::BudgetExhausted => "request-budget-exhausted",
+            UnknownReason::MissingPartner => "missing-partner",
+            UnknownReason::Unsendable => "unsendable",
+            UnknownReason::NeedsSessionToken => "needs-session-token",
+            UnknownReason::NotSupported => "not-supported",
+        }
+    }
+}
+
+impl fmt::Display for UnknownReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnknownReason::Timeout => f.write_str("timeout"),
+            UnknownReason::ServerError(s) => write!(f, "server error, HTTP {s}"),
+            UnknownReason::RateLimited => f.write_str("rate limited"),
+            UnknownReason::TlsError(e) => write!(f, "TLS error: {e}"),
+            UnknownReason::Redirect(s) => write!(f, "redirect (HTTP {s}), not followed"),
+            UnknownReason::ConnectionFailed => f.write_str("connection failed"),
+            UnknownReason::UnexpectedStatus(s) => write!(f, "unexpected answer, HTTP {s}"),
+            UnknownReason::BadResponse => f.write_str("unreadable answer"),
+            UnknownReason::HostNotAllowed(h) => write!(
+                f,
+                "{h} not allowed for a user rule (--allow-validation-host {h})"
+            ),
+            UnknownReason::BudgetExhausted => {
+                f.write_str("request budget for this provider used up (--max-validation-requests)")
+            }
+            UnknownReason::MissingPartner => f.write_str("no paired credential to check with"),
+            UnknownReason::Unsendable => f.write_str("secret cannot be sent as the rule asks"),
+            UnknownReason::NeedsSessionToken => {
+                f.write_str("temporary credentials cannot be checked without their session token")
+            }
+            UnknownReason::NotSupported => f.write_str("no live check for this rule"),
+        }
+    }
+}
+
+/// The result of a live check of one secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validation {
+    pub state: LiveState,
+    /// Set when the state is `Unknown`.
+    pub reason: Option<UnknownReason>,
+    /// The last HTTP status received, if any.
+    pub http_status: Option<u16>,
+    /// The account, user or owner the provider says the key belongs to.
+    pub identity: Option<String>,
+    pub scopes: Vec<String>,
+    /// Live/test, restricted, user/bot, …
+    pub key_type: Option<String>,
+    pub expiry: Option<String>,
+}
+
+impl Validation {
+    /// A result with only a state.
+    pub fn of(state: LiveState) -> Validation {
+        Validation {
+            state,
+            reason: None,
+            http_status: None,
+            identity: None,
+            scopes: Vec::new(),
+            key_type: None,
+            expiry: None,
+        }
+    }
+
+    pub fn unknown(reason: UnknownReason) -> Validation {
+        Validation {
+            reason: Some(reason),
+            ..Validation::of(LiveState::Unknown)
+        }
+    }
+
+    /// `valid`, `invalid`, or `unknown (reason)`.
+    pub fn summary(&self) -> String {
+        match &self.reason {
+            Some(r) => format!("{} ({r})", self.state.as_str()),
+            None => self.state.as_str().to_string(),
+        }
+    }
+}
+
 /// One reported secret at one location.
 #[derive(Clone, Debug)]
 pub struct Finding {
@@ -200,6 +348,8 @@ pub struct Finding {
     pub blob: BlobId,
     /// Set when the blob was found in git history.
     pub provenance: Option<Provenance>,
+    /// The live check's result, with `--validate`.
+    pub validation: Option<Validation>,
 }
 
 impl Finding {

@@ -446,6 +446,7 @@ pub fn to_finding(rules: &RuleSet, bf: &BlobFinding, path: &str, blob: BlobId) -
         context: bf.context.clone(),
         blob,
         provenance: None,
+        validation: None,
     }
 }
 

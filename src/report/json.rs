@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Report;
+use super::{Report, ValidationView};
 use crate::finding::{ChecksumState, Commit, Confidence, Finding};
 use crate::scan::Summary;
 
@@ -40,6 +40,9 @@ pub struct JsonFinding<'a> {
     pub commit: Option<&'a Commit>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<JsonHistory<'a>>,
+    /// Present with `--validate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationView>,
 }
 
 #[derive(Serialize)]
@@ -84,6 +87,7 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
             reachable: p.reachable,
             action: super::action(p),
         }),
+        validation: f.validation.as_ref().map(ValidationView::new),
     }
 }
 

@@ -10,7 +10,7 @@ mod text;
 
 use std::io::{self, Write};
 
-use crate::finding::{Finding, Provenance};
+use crate::finding::{Finding, LiveState, Provenance, Validation};
 use crate::rules::RuleSet;
 use crate::scan::Summary;
 
@@ -75,6 +75,42 @@ pub fn action(p: &Provenance) -> &'static str {
         "only in unreachable objects: rotate the key, then expire reflogs and prune (git gc --prune=now)"
     } else {
         "only in history: rotate the key; removing it needs a history rewrite (git filter-repo)"
+    }
+}
+
+/// A live check's result as JSON and SARIF show it.
+#[derive(serde::Serialize)]
+pub(crate) struct ValidationView {
+    pub state: LiveState,
+    /// Machine-readable reason code when `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// Human-readable reason when `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    pub scopes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<String>,
+}
+
+impl ValidationView {
+    pub(crate) fn new(v: &Validation) -> Self {
+        ValidationView {
+            state: v.state,
+            reason: v.reason.as_ref().map(|r| r.code()),
+            message: v.reason.as_ref().map(|r| sanitize(&r.to_string())),
+            http_status: v.http_status,
+            identity: v.identity.as_deref().map(sanitize),
+            scopes: v.scopes.iter().map(|s| sanitize(s)).collect(),
+            key_type: v.key_type.as_deref().map(sanitize),
+            expiry: v.expiry.as_deref().map(sanitize),
+        }
     }
 }
 

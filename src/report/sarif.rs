@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Report;
+use super::{Report, ValidationView};
 use crate::finding::{Confidence, Finding};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -101,6 +101,8 @@ struct ResultProperties {
     in_head: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation: Option<ValidationView>,
 }
 
 #[derive(Serialize)]
@@ -252,12 +254,21 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
         rule_index,
         level: level(f.confidence),
         message: Text {
-            text: format!(
-                "{} found: {} ({} confidence)",
-                f.rule_name,
-                r.secret_text(f),
-                f.confidence
-            ),
+            text: match &f.validation {
+                None => format!(
+                    "{} found: {} ({} confidence)",
+                    f.rule_name,
+                    r.secret_text(f),
+                    f.confidence
+                ),
+                Some(v) => format!(
+                    "{} found: {} ({} confidence; live check: {})",
+                    f.rule_name,
+                    r.secret_text(f),
+                    f.confidence,
+                    super::sanitize(&v.summary())
+                ),
+            },
         },
         locations: vec![LocationObj {
             physical_location: PhysicalLocation {
@@ -294,6 +305,7 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
             commits: f.provenance.as_ref().map(|p| p.commits),
             in_head: f.provenance.as_ref().map(|p| p.in_head),
             action: f.provenance.as_ref().map(super::action),
+            validation: f.validation.as_ref().map(ValidationView::new),
         },
     }
 }

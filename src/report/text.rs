@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{sanitize, Report};
-use crate::finding::{ChecksumState, Confidence};
+use crate::finding::{ChecksumState, Confidence, LiveState};
 
 struct Style {
     on: bool,
@@ -81,6 +81,27 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 st.paint("1;33", action)
             };
             writeln!(out, "    {action}")?;
+        }
+        if let Some(v) = &f.validation {
+            let state = match v.state {
+                LiveState::Valid => st.paint("1;31", "LIVE (valid)"),
+                LiveState::Invalid => st.paint("32", "invalid"),
+                LiveState::Unknown => st.paint("33", &sanitize(&v.summary())),
+            };
+            let mut live = vec![format!("validation: {state}")];
+            if let Some(i) = &v.identity {
+                live.push(format!("identity {}", sanitize(i)));
+            }
+            if !v.scopes.is_empty() {
+                live.push(format!("scopes {}", sanitize(&v.scopes.join(", "))));
+            }
+            if let Some(k) = &v.key_type {
+                live.push(format!("key type {}", sanitize(k)));
+            }
+            if let Some(e) = &v.expiry {
+                live.push(format!("expires {}", sanitize(e)));
+            }
+            writeln!(out, "    {}", live.join(" · "))?;
         }
         if let Some(u) = &f.rotate {
             writeln!(out, "    rotate: {u}")?;

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod syntax;
+pub mod validation;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -113,6 +114,8 @@ pub struct Rule {
     pub skip_global_filters: bool,
     pub examples: Vec<ExampleSyntax>,
     pub negative_examples: Vec<String>,
+    /// The live check `--validate` runs, if the rule declares one.
+    pub validate: Option<validation::ValidateSpec>,
     pub origin: Origin,
     compiled: OnceLock<Result<CompiledRule, String>>,
 }
@@ -270,6 +273,8 @@ pub struct RuleSet {
 pub struct RuleSource {
     pub name: String,
     pub text: String,
+    /// Built-in rules are trusted: their `validate` blocks may contact the host they declare.
+    /// Rules from `--rules` are not, unless the user allows the host (`--allow-validation-host`).
     pub builtin: bool,
 }
 
@@ -338,6 +343,20 @@ impl RuleSet {
         let mut sources = builtin_sources();
         for p in paths {
             sources.extend(read_rule_path(p)?);
+        }
+        RuleSet::load(sources)
+    }
+
+    /// Only the rule files under `paths`, trusted like built-in rules (their `validate` blocks
+    /// may contact the hosts they declare). For embedding applications and tests that vouch for
+    /// their rule files; the command line never loads user rules this way.
+    pub fn trusted_files(paths: &[PathBuf]) -> Result<RuleSet, RuleError> {
+        let mut sources = Vec::new();
+        for p in paths {
+            sources.extend(read_rule_path(p)?.into_iter().map(|mut s| {
+                s.builtin = true;
+                s
+            }));
         }
         RuleSet::load(sources)
     }
@@ -520,6 +539,13 @@ fn validate_rule(
     if r.window == Some(0) {
         return Err(err("window", "must be positive".into()));
     }
+    let validate = match r.validate.clone() {
+        None => None,
+        Some(v) => Some(
+            validation::compile(v, r.pair.is_some())
+                .map_err(|(field, message)| err(field, message))?,
+        ),
+    };
     Ok(Rule {
         id: r.id,
         name: r.name,
@@ -537,6 +563,7 @@ fn validate_rule(
         skip_global_filters: r.skip_global_filters,
         examples: r.examples,
         negative_examples: r.negative_examples,
+        validate,
         origin,
         compiled: OnceLock::new(),
     })

@@ -3,6 +3,8 @@
 //!
 //! The schema is documented in `rules/README.md`; keep the two in step.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use crate::finding::Confidence;
@@ -49,6 +51,8 @@ pub struct RuleSyntax {
     /// look like placeholders to those filters).
     #[serde(default)]
     pub skip_global_filters: bool,
+    /// How `--validate` checks whether a found secret is live.
+    pub validate: Option<ValidateSyntax>,
 }
 
 fn default_confidence() -> Confidence {
@@ -118,4 +122,137 @@ pub struct FiltersSyntax {
     /// Regexes that reject the value of a generic rule (paths, versions, code references).
     #[serde(default)]
     pub generic_ignore: Vec<String>,
+}
+
+/// A live check of a found secret: either an HTTPS `request` described here, or a `validator`
+/// written in Rust (for checks a plain request cannot express, such as AWS SigV4 signing).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateSyntax {
+    pub validator: Option<NamedValidator>,
+    pub request: Option<RequestSyntax>,
+    /// How to read the answer, first match wins. Default: 200 valid; 401 and 403 invalid.
+    #[serde(default)]
+    pub outcomes: Vec<OutcomeSyntax>,
+    /// Which parts of a valid answer describe the key.
+    #[serde(default)]
+    pub describe: DescribeSyntax,
+}
+
+/// Validators implemented in Rust, selected by name from a rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NamedValidator {
+    /// AWS STS `GetCallerIdentity`, signed with SigV4 from the access key id (the partner) and
+    /// the secret access key (the secret).
+    AwsSts,
+}
+
+impl NamedValidator {
+    /// The host and port the validator talks to.
+    pub fn endpoint(self) -> (&'static str, u16) {
+        match self {
+            NamedValidator::AwsSts => ("sts.amazonaws.com", 443),
+        }
+    }
+
+    /// The method and URL it sends, for messages and documentation.
+    pub fn describe_request(self) -> (&'static str, &'static str) {
+        match self {
+            NamedValidator::AwsSts => ("POST", "https://sts.amazonaws.com/"),
+        }
+    }
+
+    /// Whether the validator needs the paired credential.
+    pub fn needs_partner(self) -> bool {
+        match self {
+            NamedValidator::AwsSts => true,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NamedValidator::AwsSts => "aws-sts",
+        }
+    }
+}
+
+/// The HTTPS request of a declared check. `{{secret}}` and `{{partner}}` are replaced in the
+/// URL, header values, body and basic-auth fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSyntax {
+    #[serde(default = "default_method")]
+    pub method: String,
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    pub basic_auth: Option<BasicAuthSyntax>,
+    /// The provider only accepts the key as a URL query parameter; the rule must say so.
+    #[serde(default)]
+    pub secret_in_query: bool,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuthSyntax {
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+/// One way to read an answer: a status (or list of them) and JSON field values that must all
+/// match, and the verdict they mean.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeSyntax {
+    pub status: Option<OneOrMany<u16>>,
+    /// Dotted JSON paths (`error.type`, `items.0.id`) and the value each must equal.
+    #[serde(default)]
+    pub json: BTreeMap<String, serde_json::Value>,
+    pub result: Verdict,
+    /// A fixed key type this outcome reveals (`live`, `test`, `restricted`).
+    pub key_type: Option<String>,
+}
+
+/// What an answer means for the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    Unknown,
+}
+
+/// Where the facts about a valid key are in the answer: `json:PATH` or `header:NAME`, one
+/// source or a list (the first present wins).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribeSyntax {
+    pub identity: Option<OneOrMany<String>>,
+    pub scopes: Option<OneOrMany<String>>,
+    pub key_type: Option<OneOrMany<String>>,
+    pub expiry: Option<OneOrMany<String>>,
+}
+
+/// A single value or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
 }

@@ -15,15 +15,16 @@
 pub mod checksum;
 pub mod entropy;
 pub mod generic;
+pub mod keywords;
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::{meta, util::captures::Captures, Input};
 
 use crate::finding::{ChecksumState, Confidence};
 use crate::rules::{syntax::ChecksumKind, Rule, RuleSet};
+use keywords::{KeywordScratch, Keywords};
 
 /// A confirmed match of one rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +48,7 @@ pub enum MatcherError {
 
 pub struct Matcher {
     rules: Arc<RuleSet>,
-    keywords: AhoCorasick,
+    keywords: Keywords,
     /// For each automaton pattern, the rules that own that keyword.
     keyword_rules: Vec<Vec<u32>>,
 }
@@ -55,6 +56,7 @@ pub struct Matcher {
 /// Per-thread working memory for `Matcher::find`. Cloning gives an independent copy.
 #[derive(Clone)]
 pub struct Scratch {
+    keywords: KeywordScratch,
     windows: Vec<(u32, usize, usize)>,
     /// Index into `windows` of each rule's most recent window, for merging on the fly.
     last_window: Vec<u32>,
@@ -83,11 +85,7 @@ impl Matcher {
                 }
             }
         }
-        let automaton = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            .build(&keywords)?;
+        let automaton = Keywords::new(&keywords)?;
         Ok(Matcher {
             rules,
             keywords: automaton,
@@ -102,6 +100,7 @@ impl Matcher {
     pub fn scratch(&self) -> Scratch {
         let n = self.rules.rules.len();
         Scratch {
+            keywords: KeywordScratch::default(),
             windows: Vec::new(),
             last_window: vec![NO_WINDOW; n],
             regex: (0..n).map(|_| None).collect(),
@@ -128,35 +127,41 @@ impl Matcher {
 
     /// Fills `scratch.windows` with disjoint `(rule, start, end)` ranges to search.
     fn collect_windows(&self, hay: &[u8], scratch: &mut Scratch) {
-        let windows = &mut scratch.windows;
+        let Scratch {
+            keywords,
+            windows,
+            last_window,
+            ..
+        } = scratch;
         windows.clear();
         let mut touched: Vec<u32> = Vec::new();
-        for hit in self.keywords.find_overlapping_iter(hay) {
-            for &r in &self.keyword_rules[hit.pattern().as_usize()] {
-                let rule = &self.rules.rules[r as usize];
-                let Ok(compiled) = rule.compiled() else {
-                    continue;
-                };
-                let w = compiled.window;
-                let start = hit.start().saturating_sub(w);
-                let end = hit.end().saturating_add(w).min(hay.len());
-                let last = scratch.last_window[r as usize];
-                if last != NO_WINDOW {
-                    let lw = &mut windows[last as usize];
-                    if start <= lw.2 && end >= lw.1 {
-                        lw.1 = lw.1.min(start);
-                        lw.2 = lw.2.max(end);
+        self.keywords
+            .find(hay, keywords, |pattern, hit_start, hit_end| {
+                for &r in &self.keyword_rules[pattern] {
+                    let rule = &self.rules.rules[r as usize];
+                    let Ok(compiled) = rule.compiled() else {
                         continue;
+                    };
+                    let w = compiled.window;
+                    let start = hit_start.saturating_sub(w);
+                    let end = hit_end.saturating_add(w).min(hay.len());
+                    let last = last_window[r as usize];
+                    if last != NO_WINDOW {
+                        let lw = &mut windows[last as usize];
+                        if start <= lw.2 && end >= lw.1 {
+                            lw.1 = lw.1.min(start);
+                            lw.2 = lw.2.max(end);
+                            continue;
+                        }
+                    } else {
+                        touched.push(r);
                     }
-                } else {
-                    touched.push(r);
+                    last_window[r as usize] = windows.len() as u32;
+                    windows.push((r, start, end));
                 }
-                scratch.last_window[r as usize] = windows.len() as u32;
-                windows.push((r, start, end));
-            }
-        }
+            });
         for r in touched {
-            scratch.last_window[r as usize] = NO_WINDOW;
+            last_window[r as usize] = NO_WINDOW;
         }
         if windows.len() > 1 {
             // Hits arrive in order of their end, so a few windows of one rule can still

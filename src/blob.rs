@@ -87,3 +87,33 @@ mod tests {
         assert!(!looks_binary(&late));
     }
 }
+
+/// A hasher for keys that are already uniformly random (object ids, their prefixes): it folds
+/// the key's bytes with a multiply, instead of running SipHash over data that needs no mixing.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Ids are random from their first byte: eight bytes are plenty.
+        let mut b = [0u8; 8];
+        let n = bytes.len().min(8);
+        b[..n].copy_from_slice(&bytes[..n]);
+        self.write_u64(u64::from_le_bytes(b));
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(23) ^ v).wrapping_mul(0x2545_F491_4F6C_DD1D);
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64)
+    }
+}
+
+/// A `HashMap` keyed by ids (see `IdHasher`).
+pub type IdMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::blob::{looks_binary, BlobId};
+use crate::blob::{looks_binary, BlobId, IdMap};
 use crate::finding::{
     ChecksumState, Commit, Confidence, Context, Finding, Fingerprint, Location, Provenance, Secret,
 };
@@ -176,9 +176,9 @@ pub struct Scanner {
 struct Collected {
     /// Every blob seen, with every path it was seen under (none for git objects, whose
     /// paths come from provenance).
-    paths: HashMap<BlobId, Vec<String>>,
+    paths: IdMap<BlobId, Vec<String>>,
     /// Findings of blobs that have any.
-    findings: HashMap<BlobId, Arc<Vec<BlobFinding>>>,
+    findings: IdMap<BlobId, Arc<Vec<BlobFinding>>>,
     errors: Vec<SourceError>,
 }
 

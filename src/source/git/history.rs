@@ -13,7 +13,7 @@
 //! tree is decoded at most once. That yields the first commit that introduced each blob, its
 //! path there, how many commits carry it, and whether a ref reaches it at all.
 
-use std::collections::HashMap;
+use crate::blob::IdMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
@@ -69,7 +69,7 @@ struct TreeTable {
 
 impl TreeTable {
     /// Records one tree; returns how many gitlinks (submodule entries) it has.
-    fn push(&mut self, key: u64, data: &[u8], wanted: &HashMap<ObjectId, u32>) -> usize {
+    fn push(&mut self, key: u64, data: &[u8], wanted: &Wanted) -> usize {
         let row = self.keys.len() as u32;
         let mut gitlinks = 0;
         self.keys.push(key);
@@ -78,7 +78,7 @@ impl TreeTable {
                 self.children.push(prefix(e.oid));
             } else if e.mode.is_commit() {
                 gitlinks += 1;
-            } else if let Some(&w) = wanted.get(e.oid) {
+            } else if let Some(w) = wanted.get(e.oid) {
                 self.direct.push((row, w));
             }
         }
@@ -106,6 +106,40 @@ impl TreeTable {
     }
 }
 
+/// The blobs with findings, with a 64 Ki-bit filter on the first two id bytes in front of the
+/// map: the tree pass looks up every blob entry of every tree (tens of millions), and almost
+/// all of them are rejected by one bit test.
+struct Wanted {
+    bits: Vec<u64>,
+    ids: IdMap<ObjectId, u32>,
+}
+
+impl Wanted {
+    fn new(ids: &[ObjectId]) -> Wanted {
+        let mut bits = vec![0u64; 1024];
+        let mut map = IdMap::default();
+        for (i, id) in ids.iter().enumerate() {
+            let k = Self::key(id);
+            bits[k >> 6] |= 1 << (k & 63);
+            map.insert(*id, i as u32);
+        }
+        Wanted { bits, ids: map }
+    }
+
+    fn key(id: &gix::hash::oid) -> usize {
+        let b = id.as_bytes();
+        (usize::from(b[0]) << 8) | usize::from(b[1])
+    }
+
+    fn get(&self, id: &gix::hash::oid) -> Option<u32> {
+        let k = Self::key(id);
+        if self.bits[k >> 6] & (1 << (k & 63)) == 0 {
+            return None;
+        }
+        self.ids.get(id).copied()
+    }
+}
+
 fn prefix(oid: &gix::hash::oid) -> u64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&oid.as_bytes()[..8]);
@@ -120,7 +154,7 @@ struct Collector<'a> {
     gitlinks: usize,
     shared: &'a Mutex<Collected>,
     /// In the tree pass: the wanted blobs; `None` in the blob pass.
-    wanted: Option<&'a HashMap<ObjectId, u32>>,
+    wanted: Option<&'a Wanted>,
 }
 
 #[derive(Default)]
@@ -382,7 +416,7 @@ where
 fn tree_pass(
     repo: &gix::Repository,
     threads: usize,
-    wanted: &HashMap<ObjectId, u32>,
+    wanted: &Wanted,
     errors: &mut Vec<SourceError>,
 ) -> (TreeTable, usize) {
     let shared = Mutex::new(Collected::default());
@@ -410,14 +444,14 @@ fn tree_pass(
 /// The set of wanted blobs below each tree, computed from the tree table with memoisation.
 struct Containment<'a> {
     table: &'a TreeTable,
-    rows: HashMap<u64, u32>,
+    rows: IdMap<u64, u32>,
     /// Wanted blobs listed directly by each row (sparse).
-    direct: HashMap<u32, Vec<u32>>,
+    direct: IdMap<u32, Vec<u32>>,
     wanted_ids: Vec<ObjectId>,
     memo: Vec<u32>,
     /// Interned sets of wanted-blob indices; `sets[0]` is the empty set.
     sets: Vec<Vec<u32>>,
-    interned: HashMap<Vec<u32>, u32>,
+    interned: IdMap<Vec<u32>, u32>,
 }
 
 const UNKNOWN: u32 = u32::MAX;
@@ -425,9 +459,9 @@ const IN_PROGRESS: u32 = u32::MAX - 1;
 
 impl<'a> Containment<'a> {
     fn new(table: &'a TreeTable, wanted_ids: Vec<ObjectId>) -> Self {
-        let mut interned = HashMap::new();
+        let mut interned = IdMap::default();
         interned.insert(Vec::new(), 0);
-        let mut direct: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut direct: IdMap<u32, Vec<u32>> = IdMap::default();
         for &(row, w) in &table.direct {
             direct.entry(row).or_default().push(w);
         }
@@ -566,14 +600,10 @@ pub fn provenance(
         return Ok((facts, stats));
     }
     let commits = &inventory.commits;
-    let by_id: HashMap<ObjectId, usize> =
+    let by_id: IdMap<ObjectId, usize> =
         commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     let wanted_ids: Vec<ObjectId> = wanted.iter().map(object_id).collect();
-    let wanted_index: HashMap<ObjectId, u32> = wanted_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, i as u32))
-        .collect();
+    let wanted_index = Wanted::new(&wanted_ids);
     let mut errors = Vec::new();
     let (table, gitlinks) = tree_pass(repo, opts.threads, &wanted_index, &mut errors);
     stats.trees = table.keys.len();
@@ -691,7 +721,7 @@ pub fn provenance(
     for (name, id, kind) in &direct {
         match kind {
             Kind::Blob => {
-                if let Some(&w) = wanted_index.get(id) {
+                if let Some(w) = wanted_index.get(id) {
                     direct_paths[w as usize].get_or_insert_with(|| name.clone());
                 }
             }

@@ -85,15 +85,29 @@ pub struct Pair {
     pub within_lines: usize,
 }
 
+/// Which part of a regex match is the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretGroup {
+    /// The group named `secret`, else group 1, else the whole match (keyhound's rule files).
+    /// Compiled rules never hold this: it is resolved to `Index`.
+    Auto,
+    /// This group (0: the whole match).
+    Index(usize),
+    /// The first group that matched a non-empty text, else the whole match: gitleaks' rule
+    /// when `secretGroup` is not set.
+    FirstNonEmpty,
+}
+
 /// A rule's compiled form, built on first use and shared by all threads.
 #[derive(Debug)]
 pub struct CompiledRule {
     pub regex: meta::Regex,
-    /// Capture group holding the secret: `secret` if named, else group 1, else the match.
-    pub secret_group: usize,
+    /// Where the secret is in a match; never `SecretGroup::Auto`.
+    pub secret_group: SecretGroup,
     /// Bytes searched on each side of a keyword hit.
     pub window: usize,
     pub allow: Option<meta::Regex>,
+    pub stopwords: Option<aho_corasick::AhoCorasick>,
 }
 
 #[derive(Debug)]
@@ -109,7 +123,9 @@ pub struct Rule {
     pub checksum: Option<ChecksumKind>,
     pub pair: Option<Pair>,
     pub window: Option<usize>,
+    pub secret_group: SecretGroup,
     pub allow: Vec<String>,
+    pub stopwords: Vec<String>,
     pub generic: bool,
     pub skip_global_filters: bool,
     pub examples: Vec<ExampleSyntax>,
@@ -147,13 +163,21 @@ fn build_regex_many(patterns: &[&str]) -> Result<meta::Regex, String> {
 fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
     let regex = build_regex(&rule.pattern)?;
     let info = regex.group_info();
-    let secret_group = info
-        .to_index(regex_automata::PatternID::ZERO, "secret")
-        .unwrap_or(if info.group_len(regex_automata::PatternID::ZERO) > 1 {
-            1
-        } else {
-            0
-        });
+    let groups = info.group_len(regex_automata::PatternID::ZERO);
+    let secret_group = match rule.secret_group {
+        SecretGroup::Auto => SecretGroup::Index(
+            info.to_index(regex_automata::PatternID::ZERO, "secret")
+                .unwrap_or(if groups > 1 { 1 } else { 0 }),
+        ),
+        SecretGroup::Index(n) if n >= groups => {
+            return Err(format!(
+                "secret_group {n}: the pattern has {} capture group{}",
+                groups - 1,
+                if groups == 2 { "" } else { "s" }
+            ))
+        }
+        g => g,
+    };
     let window = rule.window.unwrap_or_else(|| {
         // The longest match bounds how far from a keyword a match can reach.
         match regex_automata::util::syntax::parse_with(
@@ -173,11 +197,22 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         let pats: Vec<&str> = rule.allow.iter().map(String::as_str).collect();
         Some(build_regex_many(&pats).map_err(|e| format!("allow: {e}"))?)
     };
+    let stopwords = if rule.stopwords.is_empty() {
+        None
+    } else {
+        Some(
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&rule.stopwords)
+                .map_err(|e| format!("stopwords: {e}"))?,
+        )
+    };
     Ok(CompiledRule {
         regex,
         secret_group,
         window,
         allow,
+        stopwords,
     })
 }
 
@@ -313,7 +348,12 @@ impl RuleSet {
                 let rule = validate_rule(r, file.provider.as_deref(), origin)?;
                 if !rule.origin.builtin {
                     if let Err(e) = rule.compiled() {
-                        return Err(invalid(&rule, "pattern", e.to_string()));
+                        let field = if e.starts_with("secret_group") {
+                            "secret_group"
+                        } else {
+                            "pattern"
+                        };
+                        return Err(invalid(&rule, field, e.to_string()));
                     }
                 }
                 if let Some(p) = pair {
@@ -539,6 +579,9 @@ fn validate_rule(
     if r.window == Some(0) {
         return Err(err("window", "must be positive".into()));
     }
+    if r.stopwords.iter().any(|s| s.is_empty()) {
+        return Err(err("stopwords", "empty stopword".into()));
+    }
     let validate = match r.validate.clone() {
         None => None,
         Some(v) => Some(
@@ -558,7 +601,9 @@ fn validate_rule(
         checksum: r.checksum,
         pair: None,
         window: r.window,
+        secret_group: r.secret_group.map_or(SecretGroup::Auto, SecretGroup::Index),
         allow: r.allow,
+        stopwords: r.stopwords,
         generic: r.generic,
         skip_global_filters: r.skip_global_filters,
         examples: r.examples,
@@ -599,7 +644,7 @@ rules:
         assert_eq!(r.provider, "Acme");
         assert_eq!(r.origin.line, 4);
         let c = r.compiled().unwrap();
-        assert_eq!(c.secret_group, 1);
+        assert_eq!(c.secret_group, SecretGroup::Index(1));
         assert_eq!(c.window, 15);
     }
 
@@ -651,6 +696,16 @@ rules:
         let text = GOOD.replace("keywords: [acme_]", "keywords: [ac]");
         let e = RuleSet::load(src(&text)).unwrap_err().to_string();
         assert!(e.contains("shorter than 3"), "{e}");
+    }
+
+    #[test]
+    fn secret_group_must_exist_in_the_pattern() {
+        let text = format!("{GOOD}    secret_group: 2\n");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(
+            e.contains("rule `acme.token`, field `secret_group`: secret_group 2: the pattern has 1 capture group"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -381,12 +381,7 @@ mod tests {
     use crate::rules::RuleSource;
 
     fn matcher(yaml: &str) -> Matcher {
-        let set = RuleSet::load(vec![RuleSource {
-            name: "t.yaml".into(),
-            text: yaml.into(),
-            builtin: false,
-        }])
-        .unwrap();
+        let set = RuleSet::load(vec![RuleSource::yaml("t.yaml", yaml)]).unwrap();
         Matcher::new(Arc::new(set)).unwrap()
     }
 
@@ -494,6 +489,29 @@ rules:
             vec![("test.grouped".into(), "Q7rT2mXc9L".into())]
         );
         assert!(secrets(&m, b"grp=xSTAGINGx1").is_empty());
+    }
+
+    #[test]
+    fn without_secret_group_imported_rules_take_the_first_group_that_matched() {
+        let set = RuleSet::load(vec![RuleSource::gitleaks(
+            "t.toml",
+            r#"
+[[rules]]
+id = "either"
+regex = 'hook/([A-Za-z0-9]{8})|hook:()([A-Za-z0-9]{8})|hook!'
+keywords = ["hook"]
+"#,
+        )])
+        .unwrap();
+        let m = Matcher::new(Arc::new(set)).unwrap();
+        assert_eq!(
+            secrets(&m, b"hook/Q7rT2mXc hook:Zp4Vb8Nz hook!"),
+            vec![
+                ("gitleaks.either".into(), "Q7rT2mXc".into()),
+                ("gitleaks.either".into(), "Zp4Vb8Nz".into()),
+                ("gitleaks.either".into(), "hook!".into())
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! (in `check`) drives the matcher over a rule's own examples.
 
 pub mod check;
+pub mod gitleaks;
 pub mod syntax;
 pub mod validation;
 
@@ -24,7 +25,7 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 /// length is unbounded.
 const DEFAULT_WINDOW: usize = 512;
 /// Largest automatic window; patterns that can match more (PEM bodies) set `window`.
-const MAX_AUTO_WINDOW: usize = 4096;
+pub(crate) const MAX_AUTO_WINDOW: usize = 4096;
 
 /// Errors from reading, parsing or validating rule files.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,25 @@ pub enum RuleError {
         first: String,
         second: String,
     },
+    /// A gitleaks config none of whose rules could be used; the warnings say why.
+    #[error("{file}: no rule could be imported{}", join_warnings(.warnings))]
+    NothingImported {
+        file: String,
+        warnings: Vec<gitleaks::ImportWarning>,
+    },
+}
+
+fn join_warnings(warnings: &[gitleaks::ImportWarning]) -> String {
+    warnings.iter().map(|w| format!("\n  {w}")).collect()
+}
+
+/// The format of a rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleFormat {
+    /// keyhound's own YAML rule files.
+    Yaml,
+    /// A gitleaks (or Betterleaks) TOML config, converted by `gitleaks::import`.
+    Gitleaks,
 }
 
 /// Where a rule was defined, for messages.
@@ -70,6 +90,7 @@ pub struct Origin {
     pub file: String,
     pub line: usize,
     pub builtin: bool,
+    pub format: RuleFormat,
 }
 
 impl fmt::Display for Origin {
@@ -302,6 +323,9 @@ impl Filters {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub filters: Filters,
+    /// What importing each gitleaks config did: rules skipped, fields ignored. The caller
+    /// shows these to the user.
+    pub imports: Vec<gitleaks::ImportReport>,
 }
 
 /// A rule file to load: a display name (path) and its text.
@@ -310,7 +334,31 @@ pub struct RuleSource {
     pub text: String,
     /// Built-in rules are trusted: their `validate` blocks may contact the host they declare.
     /// Rules from `--rules` are not, unless the user allows the host (`--allow-validation-host`).
+    /// Imported gitleaks rules are never trusted (and have no `validate` block).
     pub builtin: bool,
+    pub format: RuleFormat,
+}
+
+impl RuleSource {
+    /// A YAML rule file from outside the binary.
+    pub fn yaml(name: impl Into<String>, text: impl Into<String>) -> RuleSource {
+        RuleSource {
+            name: name.into(),
+            text: text.into(),
+            builtin: false,
+            format: RuleFormat::Yaml,
+        }
+    }
+
+    /// A gitleaks TOML config.
+    pub fn gitleaks(name: impl Into<String>, text: impl Into<String>) -> RuleSource {
+        RuleSource {
+            name: name.into(),
+            text: text.into(),
+            builtin: false,
+            format: RuleFormat::Gitleaks,
+        }
+    }
 }
 
 impl RuleSet {
@@ -326,6 +374,10 @@ impl RuleSet {
         let mut set = RuleSet::default();
         let mut pending_pairs: Vec<(usize, syntax::PairSyntax)> = Vec::new();
         for src in sources {
+            if src.format == RuleFormat::Gitleaks {
+                set.import_gitleaks(&src)?;
+                continue;
+            }
             let file: RuleFileSyntax = parse_yaml(&src.name, &src.text)?;
             if let Some(f) = file.filters {
                 set.filters.merge(&src.name, f)?;
@@ -336,14 +388,9 @@ impl RuleSet {
                     file: src.name.clone(),
                     line,
                     builtin: src.builtin,
+                    format: RuleFormat::Yaml,
                 };
-                if let Some(prev) = set.rules.iter().find(|x| x.id == r.id) {
-                    return Err(RuleError::Duplicate {
-                        id: r.id,
-                        first: prev.origin.to_string(),
-                        second: origin.to_string(),
-                    });
-                }
+                set.check_unique(&r.id, &origin)?;
                 let pair = r.pair.clone();
                 let rule = validate_rule(r, file.provider.as_deref(), origin)?;
                 if !rule.origin.builtin {
@@ -376,6 +423,61 @@ impl RuleSet {
             });
         }
         Ok(set)
+    }
+
+    fn check_unique(&self, id: &str, origin: &Origin) -> Result<(), RuleError> {
+        match self.rules.iter().find(|x| x.id == id) {
+            Some(prev) => Err(RuleError::Duplicate {
+                id: id.to_string(),
+                first: prev.origin.to_string(),
+                second: origin.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Converts a gitleaks config and adds the rules that could be used. A rule whose pattern
+    /// does not parse is skipped with a warning; a file of which nothing is usable is an
+    /// error.
+    fn import_gitleaks(&mut self, src: &RuleSource) -> Result<(), RuleError> {
+        let gitleaks::Import { rules, mut report } = gitleaks::import(&src.name, &src.text)?;
+        let mut imported = 0;
+        for r in rules {
+            let origin = Origin {
+                file: src.name.clone(),
+                line: r.line,
+                // Never trusted, whatever the caller says: a gitleaks config cannot declare
+                // a live check, and must not gain one.
+                builtin: false,
+                format: RuleFormat::Gitleaks,
+            };
+            self.check_unique(&r.syntax.id, &origin)?;
+            let mut rule = match validate_rule(r.syntax, None, origin) {
+                Ok(rule) => rule,
+                Err(e) => {
+                    report.skip(r.line, &r.gitleaks_id, "rule", e.to_string());
+                    continue;
+                }
+            };
+            if r.first_nonempty_group {
+                rule.secret_group = SecretGroup::FirstNonEmpty;
+            }
+            // The importer has parsed every pattern, so syntax errors are already skipped
+            // rules; compiling waits for first use, as for built-in rules (a config of 200
+            // rules would otherwise cost every run its compile time). `rules check` compiles
+            // them all.
+            self.rules.push(rule);
+            imported += 1;
+        }
+        report.imported = imported;
+        if imported == 0 {
+            return Err(RuleError::NothingImported {
+                file: src.name.clone(),
+                warnings: report.warnings,
+            });
+        }
+        self.imports.push(report);
+        Ok(())
     }
 
     /// Built-in rules plus the rule files under each of `paths` (files or directories).
@@ -414,11 +516,14 @@ pub fn builtin_sources() -> Vec<RuleSource> {
             name: format!("rules/{name}"),
             text: (*text).to_string(),
             builtin: true,
+            format: RuleFormat::Yaml,
         })
         .collect()
 }
 
 /// Reads one rule file, or every `*.yaml`/`*.yml` file in a directory (sorted, recursive).
+/// A file named `*.toml` is a gitleaks config; directories are searched for YAML files only
+/// (a repository holds many TOML files that are not rules).
 pub fn read_rule_path(path: &Path) -> Result<Vec<RuleSource>, RuleError> {
     let io_err = |source| RuleError::Io {
         file: path.display().to_string(),
@@ -439,13 +544,20 @@ pub fn read_rule_path(path: &Path) -> Result<Vec<RuleSource>, RuleError> {
                 file: f.display().to_string(),
                 source,
             })?;
-            Ok(RuleSource {
-                name: f.display().to_string(),
-                text,
-                builtin: false,
+            let name = f.display().to_string();
+            Ok(if is_toml(&f) {
+                RuleSource::gitleaks(name, text)
+            } else {
+                RuleSource::yaml(name, text)
             })
         })
         .collect()
+}
+
+fn is_toml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -619,11 +731,7 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> Vec<RuleSource> {
-        vec![RuleSource {
-            name: "user.yaml".into(),
-            text: text.into(),
-            builtin: false,
-        }]
+        vec![RuleSource::yaml("user.yaml", text)]
     }
 
     const GOOD: &str = r#"

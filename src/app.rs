@@ -40,13 +40,41 @@ pub fn run(cli: Cli) -> Result<Exit> {
     }
 }
 
-fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
-    RuleSet::with_user_rules(&args.extra).context("cannot load rules")
+fn load_rules(args: &RuleArgs, quiet: bool) -> Result<RuleSet> {
+    let set = RuleSet::with_user_rules(&args.extra).context("cannot load rules")?;
+    if !quiet {
+        report_imports(&set, true);
+    }
+    Ok(set)
+}
+
+/// Tells what importing gitleaks configs left out: every warning (skipped rules too when
+/// `with_skipped`), then one summary line per file.
+fn report_imports(set: &RuleSet, with_skipped: bool) {
+    for imp in &set.imports {
+        for w in &imp.warnings {
+            if with_skipped || w.effect != rules::gitleaks::Effect::Skipped {
+                eprintln!("keyhound: warning: {}", report::sanitize(&w.to_string()));
+            }
+        }
+        let skipped = imp.skipped().count();
+        eprintln!(
+            "keyhound: {}: imported {} of {} gitleaks rule{}{}",
+            report::sanitize(&imp.file),
+            imp.imported,
+            imp.rules_total,
+            if imp.rules_total == 1 { "" } else { "s" },
+            match skipped {
+                0 => String::new(),
+                n => format!(" ({n} skipped)"),
+            }
+        );
+    }
 }
 
 fn scan(args: ScanArgs) -> Result<Exit> {
     let started = Instant::now();
-    let set = Arc::new(load_rules(&args.rules)?);
+    let set = Arc::new(load_rules(&args.rules, args.quiet)?);
     let matcher = Matcher::new(Arc::clone(&set))?;
     let scanner = Scanner::new(matcher);
     let threads = args.threads.unwrap_or_else(|| {
@@ -441,7 +469,7 @@ fn human_bytes(n: u64) -> String {
 }
 
 fn rules_list(args: &RuleArgs, json: bool) -> Result<Exit> {
-    let set = load_rules(args)?;
+    let set = load_rules(args, false)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = if json {
@@ -509,6 +537,8 @@ fn rules_list(args: &RuleArgs, json: bool) -> Result<Exit> {
 
 fn rules_check(paths: &[PathBuf]) -> Result<Exit> {
     let set = Arc::new(RuleSet::with_user_rules(paths).context("cannot load rules")?);
+    // Skipped rules come out below as problems.
+    report_imports(&set, false);
     let only_user = !paths.is_empty();
     let checked = set
         .rules

@@ -194,7 +194,8 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct RuleArgs {
-    /// Add rules from a YAML file or a directory of them (repeatable)
+    /// Add rules from a YAML file or a directory of them, or import a gitleaks config
+    /// (FILE.toml) (repeatable)
     #[arg(long = "rules", value_name = "PATH")]
     pub extra: Vec<PathBuf>,
 }
@@ -212,7 +213,8 @@ pub enum RulesCommand {
     /// Check rules against their examples and negative examples
     ///
     /// Without DIR, checks the built-in rules. With DIR (a file or directory), checks the rules
-    /// there (loaded alongside the built-ins, so clashing ids are caught).
+    /// there (loaded alongside the built-ins, so clashing ids are caught). A gitleaks config
+    /// (FILE.toml) has no examples: its check is that every rule imports and compiles.
     Check {
         #[arg(value_name = "DIR")]
         paths: Vec<PathBuf>,

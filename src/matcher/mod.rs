@@ -9,7 +9,8 @@
 //!
 //! After a regex confirms a match, its captured secret goes through the filters: the rule's
 //! `min_entropy`, the global placeholder filters (repeated characters, stopwords, placeholder
-//! patterns), the rule's own `allow` patterns, the generic-value test for generic rules, and
+//! patterns), the rule's own `allow` patterns and `stopwords`, the generic-value test for
+//! generic rules, and
 //! offline checksums. Paired rules then pick up their partner (an AWS secret key its key id).
 
 pub mod checksum;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use regex_automata::{meta, util::captures::Captures, Input};
 
 use crate::finding::{ChecksumState, Confidence};
-use crate::rules::{syntax::ChecksumKind, Rule, RuleSet};
+use crate::rules::{syntax::ChecksumKind, Rule, RuleSet, SecretGroup};
 use keywords::{KeywordScratch, Keywords};
 
 /// A confirmed match of one rule.
@@ -206,7 +207,13 @@ impl Matcher {
             let Some(m) = caps.get_match() else {
                 break;
             };
-            if let Some(span) = caps.get_group(compiled.secret_group) {
+            let secret = match compiled.secret_group {
+                SecretGroup::Index(g) => caps.get_group(g),
+                _ => (1..caps.group_len())
+                    .find_map(|g| caps.get_group(g).filter(|s| !s.is_empty()))
+                    .or(Some(m.span())),
+            };
+            if let Some(span) = secret {
                 let span = span.range();
                 if let Some((confidence, checksum)) = self.accept(rule, &hay[span.clone()]) {
                     out.push(Match {
@@ -262,6 +269,11 @@ impl Matcher {
         let compiled = rule.compiled().ok()?;
         if let Some(allow) = &compiled.allow {
             if allow.is_match(secret) {
+                return None;
+            }
+        }
+        if let Some(stop) = &compiled.stopwords {
+            if stop.is_match(secret) {
                 return None;
             }
         }
@@ -374,12 +386,7 @@ mod tests {
     use crate::rules::RuleSource;
 
     fn matcher(yaml: &str) -> Matcher {
-        let set = RuleSet::load(vec![RuleSource {
-            name: "t.yaml".into(),
-            text: yaml.into(),
-            builtin: false,
-        }])
-        .unwrap();
+        let set = RuleSet::load(vec![RuleSource::yaml("t.yaml", yaml)]).unwrap();
         Matcher::new(Arc::new(set)).unwrap()
     }
 
@@ -465,6 +472,51 @@ rules:
         let got = m.find(far, &mut s);
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got.iter().all(|g| g.partner.is_none()));
+    }
+
+    #[test]
+    fn rule_stopwords_and_secret_groups() {
+        let m = matcher(
+            r#"
+provider: Test
+rules:
+  - id: test.grouped
+    name: Grouped
+    keywords: [grp=]
+    pattern: '(grp)=([A-Za-z0-9]{10})'
+    secret_group: 2
+    stopwords: [Staging]
+    examples: ["grp=a1b2c3d4e5"]
+"#,
+        );
+        assert_eq!(
+            secrets(&m, b"grp=Q7rT2mXc9L"),
+            vec![("test.grouped".into(), "Q7rT2mXc9L".into())]
+        );
+        assert!(secrets(&m, b"grp=xSTAGINGx1").is_empty());
+    }
+
+    #[test]
+    fn without_secret_group_imported_rules_take_the_first_group_that_matched() {
+        let set = RuleSet::load(vec![RuleSource::gitleaks(
+            "t.toml",
+            r#"
+[[rules]]
+id = "either"
+regex = 'hook/([A-Za-z0-9]{8})|hook:()([A-Za-z0-9]{8})|hook!'
+keywords = ["hook"]
+"#,
+        )])
+        .unwrap();
+        let m = Matcher::new(Arc::new(set)).unwrap();
+        assert_eq!(
+            secrets(&m, b"hook/Q7rT2mXc hook:Zp4Vb8Nz hook!"),
+            vec![
+                ("gitleaks.either".into(), "Q7rT2mXc".into()),
+                ("gitleaks.either".into(), "Zp4Vb8Nz".into()),
+                ("gitleaks.either".into(), "hook!".into())
+            ]
+        );
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! `keyhound rules check`: every rule must compile, carry examples that contain one of its
 //! keywords, match each example (capturing the declared secret), and match none of its
-//! negative examples. Examples run through the whole matcher, global filters included, so a
+//! negative examples. Rules imported from gitleaks configs carry no examples; for them the
+//! check is that they were imported at all. Examples run through the whole matcher, global filters included, so a
 //! rule that the filters would silence fails here rather than in the field.
 
 use std::sync::Arc;
 
 use crate::matcher::{Match, Matcher, MatcherError};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Rule, RuleFormat, RuleSet};
 
 /// One failed check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,10 +51,13 @@ pub fn check(
             fail(format!("pattern does not compile: {e}"));
             continue;
         }
-        if rule.examples.is_empty() {
+        // gitleaks configs have neither examples nor rotate URLs; demanding them would fail
+        // every imported rule. Their import warnings stand in for this check.
+        let imported = rule.origin.format == RuleFormat::Gitleaks;
+        if rule.examples.is_empty() && !imported {
             fail("has no examples".into());
         }
-        if rule.rotate.is_none() && !rule.generic {
+        if rule.rotate.is_none() && !rule.generic && !imported {
             fail("has no `rotate` URL".into());
         }
         for ex in &rule.examples {
@@ -91,6 +95,16 @@ pub fn check(
                     shorten(neg)
                 ));
             }
+        }
+    }
+    // A gitleaks rule that could not be imported is a problem of the file it came from.
+    for imp in &set.imports {
+        for w in imp.skipped() {
+            problems.push(Problem {
+                rule_id: w.rule.clone().unwrap_or_default(),
+                location: format!("{}:{}", w.file, w.line),
+                message: format!("not imported: `{}`: {}", w.field, w.reason),
+            });
         }
     }
     Ok(problems)

@@ -5,6 +5,7 @@
 //! (in `check`) drives the matcher over a rule's own examples.
 
 pub mod check;
+pub mod gitleaks;
 pub mod syntax;
 pub mod validation;
 
@@ -24,7 +25,7 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 /// length is unbounded.
 const DEFAULT_WINDOW: usize = 512;
 /// Largest automatic window; patterns that can match more (PEM bodies) set `window`.
-const MAX_AUTO_WINDOW: usize = 4096;
+pub(crate) const MAX_AUTO_WINDOW: usize = 4096;
 
 /// Errors from reading, parsing or validating rule files.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,25 @@ pub enum RuleError {
         first: String,
         second: String,
     },
+    /// A gitleaks config none of whose rules could be used; the warnings say why.
+    #[error("{file}: no rule could be imported{}", join_warnings(.warnings))]
+    NothingImported {
+        file: String,
+        warnings: Vec<gitleaks::ImportWarning>,
+    },
+}
+
+fn join_warnings(warnings: &[gitleaks::ImportWarning]) -> String {
+    warnings.iter().map(|w| format!("\n  {w}")).collect()
+}
+
+/// The format of a rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleFormat {
+    /// keyhound's own YAML rule files.
+    Yaml,
+    /// A gitleaks (or Betterleaks) TOML config, converted by `gitleaks::import`.
+    Gitleaks,
 }
 
 /// Where a rule was defined, for messages.
@@ -70,6 +90,7 @@ pub struct Origin {
     pub file: String,
     pub line: usize,
     pub builtin: bool,
+    pub format: RuleFormat,
 }
 
 impl fmt::Display for Origin {
@@ -85,15 +106,29 @@ pub struct Pair {
     pub within_lines: usize,
 }
 
+/// Which part of a regex match is the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretGroup {
+    /// The group named `secret`, else group 1, else the whole match (keyhound's rule files).
+    /// Compiled rules never hold this: it is resolved to `Index`.
+    Auto,
+    /// This group (0: the whole match).
+    Index(usize),
+    /// The first group that matched a non-empty text, else the whole match: gitleaks' rule
+    /// when `secretGroup` is not set.
+    FirstNonEmpty,
+}
+
 /// A rule's compiled form, built on first use and shared by all threads.
 #[derive(Debug)]
 pub struct CompiledRule {
     pub regex: meta::Regex,
-    /// Capture group holding the secret: `secret` if named, else group 1, else the match.
-    pub secret_group: usize,
+    /// Where the secret is in a match; never `SecretGroup::Auto`.
+    pub secret_group: SecretGroup,
     /// Bytes searched on each side of a keyword hit.
     pub window: usize,
     pub allow: Option<meta::Regex>,
+    pub stopwords: Option<aho_corasick::AhoCorasick>,
 }
 
 #[derive(Debug)]
@@ -109,7 +144,9 @@ pub struct Rule {
     pub checksum: Option<ChecksumKind>,
     pub pair: Option<Pair>,
     pub window: Option<usize>,
+    pub secret_group: SecretGroup,
     pub allow: Vec<String>,
+    pub stopwords: Vec<String>,
     pub generic: bool,
     pub skip_global_filters: bool,
     pub examples: Vec<ExampleSyntax>,
@@ -147,13 +184,21 @@ fn build_regex_many(patterns: &[&str]) -> Result<meta::Regex, String> {
 fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
     let regex = build_regex(&rule.pattern)?;
     let info = regex.group_info();
-    let secret_group = info
-        .to_index(regex_automata::PatternID::ZERO, "secret")
-        .unwrap_or(if info.group_len(regex_automata::PatternID::ZERO) > 1 {
-            1
-        } else {
-            0
-        });
+    let groups = info.group_len(regex_automata::PatternID::ZERO);
+    let secret_group = match rule.secret_group {
+        SecretGroup::Auto => SecretGroup::Index(
+            info.to_index(regex_automata::PatternID::ZERO, "secret")
+                .unwrap_or(if groups > 1 { 1 } else { 0 }),
+        ),
+        SecretGroup::Index(n) if n >= groups => {
+            return Err(format!(
+                "secret_group {n}: the pattern has {} capture group{}",
+                groups - 1,
+                if groups == 2 { "" } else { "s" }
+            ))
+        }
+        g => g,
+    };
     let window = rule.window.unwrap_or_else(|| {
         // The longest match bounds how far from a keyword a match can reach.
         match regex_automata::util::syntax::parse_with(
@@ -173,11 +218,22 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         let pats: Vec<&str> = rule.allow.iter().map(String::as_str).collect();
         Some(build_regex_many(&pats).map_err(|e| format!("allow: {e}"))?)
     };
+    let stopwords = if rule.stopwords.is_empty() {
+        None
+    } else {
+        Some(
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&rule.stopwords)
+                .map_err(|e| format!("stopwords: {e}"))?,
+        )
+    };
     Ok(CompiledRule {
         regex,
         secret_group,
         window,
         allow,
+        stopwords,
     })
 }
 
@@ -267,6 +323,9 @@ impl Filters {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub filters: Filters,
+    /// What importing each gitleaks config did: rules skipped, fields ignored. The caller
+    /// shows these to the user.
+    pub imports: Vec<gitleaks::ImportReport>,
 }
 
 /// A rule file to load: a display name (path) and its text.
@@ -275,7 +334,31 @@ pub struct RuleSource {
     pub text: String,
     /// Built-in rules are trusted: their `validate` blocks may contact the host they declare.
     /// Rules from `--rules` are not, unless the user allows the host (`--allow-validation-host`).
+    /// Imported gitleaks rules are never trusted (and have no `validate` block).
     pub builtin: bool,
+    pub format: RuleFormat,
+}
+
+impl RuleSource {
+    /// A YAML rule file from outside the binary.
+    pub fn yaml(name: impl Into<String>, text: impl Into<String>) -> RuleSource {
+        RuleSource {
+            name: name.into(),
+            text: text.into(),
+            builtin: false,
+            format: RuleFormat::Yaml,
+        }
+    }
+
+    /// A gitleaks TOML config.
+    pub fn gitleaks(name: impl Into<String>, text: impl Into<String>) -> RuleSource {
+        RuleSource {
+            name: name.into(),
+            text: text.into(),
+            builtin: false,
+            format: RuleFormat::Gitleaks,
+        }
+    }
 }
 
 impl RuleSet {
@@ -291,6 +374,10 @@ impl RuleSet {
         let mut set = RuleSet::default();
         let mut pending_pairs: Vec<(usize, syntax::PairSyntax)> = Vec::new();
         for src in sources {
+            if src.format == RuleFormat::Gitleaks {
+                set.import_gitleaks(&src)?;
+                continue;
+            }
             let file: RuleFileSyntax = parse_yaml(&src.name, &src.text)?;
             if let Some(f) = file.filters {
                 set.filters.merge(&src.name, f)?;
@@ -301,19 +388,19 @@ impl RuleSet {
                     file: src.name.clone(),
                     line,
                     builtin: src.builtin,
+                    format: RuleFormat::Yaml,
                 };
-                if let Some(prev) = set.rules.iter().find(|x| x.id == r.id) {
-                    return Err(RuleError::Duplicate {
-                        id: r.id,
-                        first: prev.origin.to_string(),
-                        second: origin.to_string(),
-                    });
-                }
+                set.check_unique(&r.id, &origin)?;
                 let pair = r.pair.clone();
                 let rule = validate_rule(r, file.provider.as_deref(), origin)?;
                 if !rule.origin.builtin {
                     if let Err(e) = rule.compiled() {
-                        return Err(invalid(&rule, "pattern", e.to_string()));
+                        let field = if e.starts_with("secret_group") {
+                            "secret_group"
+                        } else {
+                            "pattern"
+                        };
+                        return Err(invalid(&rule, field, e.to_string()));
                     }
                 }
                 if let Some(p) = pair {
@@ -336,6 +423,61 @@ impl RuleSet {
             });
         }
         Ok(set)
+    }
+
+    fn check_unique(&self, id: &str, origin: &Origin) -> Result<(), RuleError> {
+        match self.rules.iter().find(|x| x.id == id) {
+            Some(prev) => Err(RuleError::Duplicate {
+                id: id.to_string(),
+                first: prev.origin.to_string(),
+                second: origin.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Converts a gitleaks config and adds the rules that could be used. A rule whose pattern
+    /// does not parse is skipped with a warning; a file of which nothing is usable is an
+    /// error.
+    fn import_gitleaks(&mut self, src: &RuleSource) -> Result<(), RuleError> {
+        let gitleaks::Import { rules, mut report } = gitleaks::import(&src.name, &src.text)?;
+        let mut imported = 0;
+        for r in rules {
+            let origin = Origin {
+                file: src.name.clone(),
+                line: r.line,
+                // Never trusted, whatever the caller says: a gitleaks config cannot declare
+                // a live check, and must not gain one.
+                builtin: false,
+                format: RuleFormat::Gitleaks,
+            };
+            self.check_unique(&r.syntax.id, &origin)?;
+            let mut rule = match validate_rule(r.syntax, None, origin) {
+                Ok(rule) => rule,
+                Err(e) => {
+                    report.skip(r.line, &r.gitleaks_id, "rule", e.to_string());
+                    continue;
+                }
+            };
+            if r.first_nonempty_group {
+                rule.secret_group = SecretGroup::FirstNonEmpty;
+            }
+            // The importer has parsed every pattern, so syntax errors are already skipped
+            // rules; compiling waits for first use, as for built-in rules (a config of 200
+            // rules would otherwise cost every run its compile time). `rules check` compiles
+            // them all.
+            self.rules.push(rule);
+            imported += 1;
+        }
+        report.imported = imported;
+        if imported == 0 {
+            return Err(RuleError::NothingImported {
+                file: src.name.clone(),
+                warnings: report.warnings,
+            });
+        }
+        self.imports.push(report);
+        Ok(())
     }
 
     /// Built-in rules plus the rule files under each of `paths` (files or directories).
@@ -374,11 +516,14 @@ pub fn builtin_sources() -> Vec<RuleSource> {
             name: format!("rules/{name}"),
             text: (*text).to_string(),
             builtin: true,
+            format: RuleFormat::Yaml,
         })
         .collect()
 }
 
 /// Reads one rule file, or every `*.yaml`/`*.yml` file in a directory (sorted, recursive).
+/// A file named `*.toml` is a gitleaks config; directories are searched for YAML files only
+/// (a repository holds many TOML files that are not rules).
 pub fn read_rule_path(path: &Path) -> Result<Vec<RuleSource>, RuleError> {
     let io_err = |source| RuleError::Io {
         file: path.display().to_string(),
@@ -399,13 +544,20 @@ pub fn read_rule_path(path: &Path) -> Result<Vec<RuleSource>, RuleError> {
                 file: f.display().to_string(),
                 source,
             })?;
-            Ok(RuleSource {
-                name: f.display().to_string(),
-                text,
-                builtin: false,
+            let name = f.display().to_string();
+            Ok(if is_toml(&f) {
+                RuleSource::gitleaks(name, text)
+            } else {
+                RuleSource::yaml(name, text)
             })
         })
         .collect()
+}
+
+fn is_toml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -539,6 +691,9 @@ fn validate_rule(
     if r.window == Some(0) {
         return Err(err("window", "must be positive".into()));
     }
+    if r.stopwords.iter().any(|s| s.is_empty()) {
+        return Err(err("stopwords", "empty stopword".into()));
+    }
     let validate = match r.validate.clone() {
         None => None,
         Some(v) => Some(
@@ -558,7 +713,9 @@ fn validate_rule(
         checksum: r.checksum,
         pair: None,
         window: r.window,
+        secret_group: r.secret_group.map_or(SecretGroup::Auto, SecretGroup::Index),
         allow: r.allow,
+        stopwords: r.stopwords,
         generic: r.generic,
         skip_global_filters: r.skip_global_filters,
         examples: r.examples,
@@ -574,11 +731,7 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> Vec<RuleSource> {
-        vec![RuleSource {
-            name: "user.yaml".into(),
-            text: text.into(),
-            builtin: false,
-        }]
+        vec![RuleSource::yaml("user.yaml", text)]
     }
 
     const GOOD: &str = r#"
@@ -599,7 +752,7 @@ rules:
         assert_eq!(r.provider, "Acme");
         assert_eq!(r.origin.line, 4);
         let c = r.compiled().unwrap();
-        assert_eq!(c.secret_group, 1);
+        assert_eq!(c.secret_group, SecretGroup::Index(1));
         assert_eq!(c.window, 15);
     }
 
@@ -651,6 +804,16 @@ rules:
         let text = GOOD.replace("keywords: [acme_]", "keywords: [ac]");
         let e = RuleSet::load(src(&text)).unwrap_err().to_string();
         assert!(e.contains("shorter than 3"), "{e}");
+    }
+
+    #[test]
+    fn secret_group_must_exist_in_the_pattern() {
+        let text = format!("{GOOD}    secret_group: 2\n");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(
+            e.contains("rule `acme.token`, field `secret_group`: secret_group 2: the pattern has 1 capture group"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -41,9 +41,15 @@ pub struct RuleSyntax {
     /// Bytes searched on each side of a keyword hit. Defaults to the pattern's maximum
     /// match length when that is bounded, else 512.
     pub window: Option<usize>,
+    /// The capture group holding the secret, by number (0: the whole match). Without it: the
+    /// group named `secret`, else group 1, else the whole match.
+    pub secret_group: Option<usize>,
     /// Regexes on the captured secret; a secret matching any of them is not reported.
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Case-insensitive substrings; a secret containing any of them is not reported.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
     /// Apply the generic-value heuristics (see `matcher::generic`) to the captured value.
     #[serde(default)]
     pub generic: bool,

@@ -62,9 +62,8 @@ rules:
 
 fn rules(builtin: bool) -> RuleSet {
     RuleSet::load(vec![RuleSource {
-        name: "acme.yaml".into(),
-        text: RULES.into(),
         builtin,
+        ..RuleSource::yaml("acme.yaml", RULES)
     }])
     .unwrap()
 }

@@ -5,6 +5,7 @@
 //! Owns dedup, line/column arithmetic and the run's counters. Never formats output and never
 //! reads files itself (sources do).
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -379,6 +380,9 @@ impl Scanned {
             })
             .unwrap_or_default();
         let mut findings = Vec::new();
+        // History-only findings, one per (rule, secret, path): the same secret in many versions
+        // of one file is one leak, reported at its oldest introduction.
+        let mut from_history: HashMap<(String, Fingerprint, String), Finding> = HashMap::new();
         for blob in &self.blobs {
             let placement = history.and_then(|h| h.placements.get(&blob.id));
             let paths: Vec<String> = if !blob.paths.is_empty() {
@@ -409,10 +413,30 @@ impl Scanned {
                             reachable: p.reachable,
                         });
                     }
-                    findings.push(f);
+                    if !blob.paths.is_empty() {
+                        findings.push(f);
+                        continue;
+                    }
+                    let key = (f.rule_id.clone(), f.fingerprint.clone(), path.clone());
+                    match from_history.entry(key) {
+                        Entry::Vacant(v) => {
+                            v.insert(f);
+                        }
+                        Entry::Occupied(mut o) => {
+                            let kept = o.get_mut();
+                            let commits = commits_of(kept) + commits_of(&f);
+                            if introduced_before(&f, kept) {
+                                *kept = f;
+                            }
+                            if let Some(p) = kept.provenance.as_mut() {
+                                p.commits = commits;
+                            }
+                        }
+                    }
                 }
             }
         }
+        findings.extend(from_history.into_values());
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
         Outcome {
@@ -420,6 +444,27 @@ impl Scanned {
             summary: self.summary,
             errors: self.errors,
         }
+    }
+}
+
+fn commits_of(f: &Finding) -> usize {
+    f.provenance.as_ref().map_or(0, |p| p.commits)
+}
+
+/// Whether `a` was introduced by an older commit than `b` (ties broken by blob id, so the
+/// choice does not depend on iteration order).
+fn introduced_before(a: &Finding, b: &Finding) -> bool {
+    let date = |f: &Finding| {
+        f.provenance
+            .as_ref()
+            .and_then(|p| p.commit.as_ref())
+            .map(|c| c.date.clone())
+    };
+    match (date(a), date(b)) {
+        (Some(x), Some(y)) if x != y => x < y,
+        (Some(_), None) => true,
+        (None, Some(_)) => false,
+        _ => a.blob < b.blob,
     }
 }
 

@@ -1,7 +1,14 @@
-//! Embeds every `rules/*.yaml` file into the binary as `(file name, contents)` pairs, sorted
-//! by name so the built-in rule order is stable.
+//! Compiles the built-in rule files (`rules/*.yaml`) into the binary.
+//!
+//! Parsing ~300 rules of YAML at every start would cost more than a whole pre-commit scan, so
+//! each file is converted here, once, to two JSON documents: one without the rules' examples
+//! (all a scan needs; parsed in about a millisecond) and one with them (for `rules check`).
+//! The line of each rule's `id:` is recorded for messages. A file that is not valid YAML fails
+//! the build; its schema is checked at run time, and by the test suite.
 
-use std::{env, fs, path::Path};
+use std::{env, fmt::Write as _, fs, path::Path};
+
+use serde_json::Value;
 
 fn main() {
     let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("rules");
@@ -13,13 +20,90 @@ fn main() {
         .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
         .collect();
     names.sort();
-    let mut out = String::from("pub(crate) static BUILTIN_RULE_FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from("static BUILTIN_RULE_FILES: &[BuiltinFile] = &[\n");
     for n in &names {
-        out.push_str(&format!(
-            "    ({n:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/rules/\", {n:?}))),\n"
-        ));
+        let path = dir.join(n);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = fs::read_to_string(&path).expect("read rule file");
+        let mut full: Value = serde_yaml::from_str(&text)
+            .unwrap_or_else(|e| panic!("rules/{n}: not valid YAML: {e}"));
+        stringify_scalars(&mut full, "");
+        let mut scan = full.clone();
+        let mut lines = Vec::new();
+        if let Some(rules) = scan.get_mut("rules").and_then(Value::as_array_mut) {
+            for r in rules {
+                if let Some(obj) = r.as_object_mut() {
+                    obj.remove("examples");
+                    obj.remove("negative_examples");
+                    if let Some(id) = obj.get("id").and_then(Value::as_str) {
+                        lines.push((id.to_string(), line_of_id(&text, id)));
+                    }
+                }
+            }
+        }
+        let lines: String = lines
+            .iter()
+            .map(|(id, l)| format!("({id:?}, {l}), "))
+            .collect();
+        writeln!(
+            out,
+            "    BuiltinFile {{ name: {n:?}, scan: {}, full: {}, lines: &[{lines}] }},",
+            raw(&scan.to_string()),
+            raw(&full.to_string()),
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
     fs::write(dest, out).expect("write builtin_rules.rs");
+}
+
+/// Fields of the rule schema whose values are numbers or booleans; `json` holds the JSON values
+/// a validation outcome compares with. Everywhere else the schema wants strings, and YAML's
+/// plain scalars (`123456789`, `yes`) must stay the strings they were written as.
+const TYPED: &[&str] = &[
+    "min_entropy",
+    "window",
+    "secret_group",
+    "generic",
+    "skip_global_filters",
+    "within_lines",
+    "max_repeat",
+    "secret_in_query",
+    "status",
+    "json",
+];
+
+fn stringify_scalars(v: &mut Value, key: &str) {
+    if TYPED.contains(&key) {
+        return;
+    }
+    match v {
+        Value::Number(n) => *v = Value::String(n.to_string()),
+        Value::Bool(b) => *v = Value::String(b.to_string()),
+        Value::Array(items) => items.iter_mut().for_each(|i| stringify_scalars(i, key)),
+        Value::Object(map) => map.iter_mut().for_each(|(k, i)| stringify_scalars(i, k)),
+        Value::Null | Value::String(_) => {}
+    }
+}
+
+/// A raw string literal that can hold `s`.
+fn raw(s: &str) -> String {
+    let mut hashes = String::from("#");
+    while s.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{s}\"{hashes}")
+}
+
+/// The 1-based line of `id: <id>` in a rule file.
+fn line_of_id(text: &str, id: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches('-').trim_start();
+            t.strip_prefix("id:")
+                .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
+                .unwrap_or(false)
+        })
+        .map_or(1, |i| i + 1)
 }

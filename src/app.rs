@@ -536,7 +536,7 @@ fn rules_list(args: &RuleArgs, json: bool) -> Result<Exit> {
 }
 
 fn rules_check(paths: &[PathBuf]) -> Result<Exit> {
-    let set = Arc::new(RuleSet::with_user_rules(paths).context("cannot load rules")?);
+    let set = Arc::new(RuleSet::with_user_rules_and(paths, true).context("cannot load rules")?);
     // Skipped rules come out below as problems.
     report_imports(&set, false);
     let only_user = !paths.is_empty();

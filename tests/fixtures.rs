@@ -136,7 +136,7 @@ fn negatives_yield_nothing() {
 
 #[test]
 fn builtin_rules_pass_their_own_check() {
-    let set = Arc::new(RuleSet::builtin().unwrap());
+    let set = Arc::new(RuleSet::builtin_with_examples().unwrap());
     let n = set.rules.len();
     let problems = keyhound::rules::check::check(set, |_| true).unwrap();
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();

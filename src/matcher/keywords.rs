@@ -9,15 +9,29 @@
 //! before the part it owns, so a keyword that straddles a lane boundary is found by exactly
 //! one lane.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
+use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
 
 /// Below this size one lane is used: setting up four costs more than it saves.
 const MIN_LANED: usize = 16 * 1024;
 
+/// Input scanned with the NFA before the DFA is built. Building the DFA for a few hundred
+/// keywords costs several milliseconds, as much as the NFA needs for about a megabyte, so a
+/// pre-commit scan of a few staged files never pays for it and a tree scan pays once.
+const DFA_AFTER_BYTES: u64 = 1 << 20;
+
+/// The keyword automaton: a contiguous NFA, cheap to build, used first; a DFA, about three
+/// times faster per byte, built once enough input has been seen.
 pub struct Keywords {
-    dfa: DFA,
+    patterns: Vec<Vec<u8>>,
+    nfa: NFA,
+    dfa: OnceLock<Option<DFA>>,
+    seen: AtomicU64,
     overlap: usize,
 }
 
@@ -29,15 +43,49 @@ pub struct KeywordScratch {
 
 impl Keywords {
     pub fn new<P: AsRef<[u8]>>(patterns: &[P]) -> Result<Keywords, aho_corasick::BuildError> {
-        let dfa = aho_corasick::dfa::Builder::new()
+        let nfa = aho_corasick::nfa::contiguous::Builder::new()
             .match_kind(MatchKind::Standard)
             .ascii_case_insensitive(true)
             // Without a prefilter, start states are not "special", so the hot loop only stops
             // on matches.
             .prefilter(false)
             .build(patterns)?;
-        let overlap = dfa.max_pattern_len().saturating_sub(1);
-        Ok(Keywords { dfa, overlap })
+        let overlap = nfa.max_pattern_len().saturating_sub(1);
+        Ok(Keywords {
+            patterns: patterns.iter().map(|p| p.as_ref().to_vec()).collect(),
+            nfa,
+            dfa: OnceLock::new(),
+            seen: AtomicU64::new(0),
+            overlap,
+        })
+    }
+
+    /// Builds the DFA now, for callers that know a large input is coming.
+    pub fn prime(&self) {
+        self.seen.fetch_add(DFA_AFTER_BYTES, Ordering::Relaxed);
+        let _ = self.dfa(0);
+    }
+
+    /// The DFA, once enough input has gone through the NFA (or `None` if it cannot be built,
+    /// in which case the NFA goes on serving).
+    fn dfa(&self, len: usize) -> Option<&DFA> {
+        if let Some(d) = self.dfa.get() {
+            return d.as_ref();
+        }
+        let seen = self.seen.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
+        if seen < DFA_AFTER_BYTES {
+            return None;
+        }
+        self.dfa
+            .get_or_init(|| {
+                aho_corasick::dfa::Builder::new()
+                    .match_kind(MatchKind::Standard)
+                    .ascii_case_insensitive(true)
+                    .prefilter(false)
+                    .build(&self.patterns)
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// Calls `f(pattern, start, end)` for every keyword occurrence, in order of `end`.
@@ -45,39 +93,49 @@ impl Keywords {
         &self,
         hay: &[u8],
         scratch: &mut KeywordScratch,
+        f: impl FnMut(usize, usize, usize),
+    ) {
+        match self.dfa(hay.len()) {
+            Some(dfa) => self.find_with(dfa, hay, scratch, f),
+            None => self.find_with(&self.nfa, hay, scratch, f),
+        }
+    }
+
+    fn find_with<A: Automaton>(
+        &self,
+        a: &A,
+        hay: &[u8],
+        scratch: &mut KeywordScratch,
         mut f: impl FnMut(usize, usize, usize),
     ) {
+        let len = |p: usize| self.patterns[p].len();
         if hay.len() < MIN_LANED || hay.len() > u32::MAX as usize || self.overlap >= MIN_LANED / 4 {
-            self.walk(hay, 0, hay.len(), 0, &mut |p, end| {
-                f(p, end - self.pattern_len(p), end)
+            walk(a, hay, 0, hay.len(), 0, &mut |p, end| {
+                f(p, end - len(p), end)
             });
             return;
         }
-        self.walk4(hay, scratch);
+        walk4(a, self.overlap, hay, scratch);
         for lane in &mut scratch.lanes {
             for &(p, end) in lane.iter() {
                 let (p, end) = (p as usize, end as usize);
-                f(p, end - self.pattern_len(p), end);
+                f(p, end - len(p), end);
             }
             lane.clear();
         }
     }
+}
 
-    fn pattern_len(&self, p: usize) -> usize {
-        self.dfa
-            .pattern_len(aho_corasick::PatternID::new_unchecked(p))
-    }
-
-    /// One lane: walks `hay[from..to]` and reports matches that end after `owned`.
-    fn walk(
-        &self,
-        hay: &[u8],
-        from: usize,
-        to: usize,
-        owned: usize,
-        f: &mut impl FnMut(usize, usize),
-    ) {
-        let d = &self.dfa;
+/// One lane: walks `hay[from..to]` and reports matches that end after `owned`.
+fn walk<A: Automaton>(
+    d: &A,
+    hay: &[u8],
+    from: usize,
+    to: usize,
+    owned: usize,
+    f: &mut impl FnMut(usize, usize),
+) {
+    {
         let Ok(mut sid) = d.start_state(Anchored::No) else {
             return;
         };
@@ -93,10 +151,11 @@ impl Keywords {
             }
         }
     }
+}
 
-    /// Four lanes in lock-step; matches go to `scratch.lanes[i]` in order of their end.
-    fn walk4(&self, hay: &[u8], scratch: &mut KeywordScratch) {
-        let d = &self.dfa;
+/// Four lanes in lock-step; matches go to `scratch.lanes[i]` in order of their end.
+fn walk4<A: Automaton>(d: &A, overlap: usize, hay: &[u8], scratch: &mut KeywordScratch) {
+    {
         let Ok(start) = d.start_state(Anchored::No) else {
             return;
         };
@@ -104,12 +163,7 @@ impl Keywords {
         let chunk = n.div_ceil(4);
         // Lane i owns [i*chunk, (i+1)*chunk) and starts `overlap` bytes earlier.
         let owned = [0, chunk, 2 * chunk, 3 * chunk];
-        let from = [
-            0,
-            chunk - self.overlap,
-            2 * chunk - self.overlap,
-            3 * chunk - self.overlap,
-        ];
+        let from = [0, chunk - overlap, 2 * chunk - overlap, 3 * chunk - overlap];
         let to = [chunk, 2 * chunk, 3 * chunk, n];
         // Steps all four lanes can take; lane 0 is `overlap` bytes shorter than lanes 1 and 2,
         // lane 3 may be shorter still. The rest is finished lane by lane.
@@ -170,15 +224,25 @@ mod tests {
         v
     }
 
+    /// Runs the NFA and the DFA and checks that they agree.
     fn ours(kws: &[&str], hay: &[u8]) -> Vec<(usize, usize, usize)> {
-        let k = Keywords::new(kws).unwrap();
-        let mut s = KeywordScratch::default();
-        let mut v = Vec::new();
-        k.find(hay, &mut s, |p, st, e| v.push((p, st, e)));
-        let sorted = v.windows(2).all(|w| w[0].2 <= w[1].2);
-        assert!(sorted, "not in order of end");
-        v.sort_by_key(|&(p, s, e)| (e, p, s));
-        v
+        let run = |k: &Keywords| {
+            let mut s = KeywordScratch::default();
+            let mut v = Vec::new();
+            k.find(hay, &mut s, |p, st, e| v.push((p, st, e)));
+            let sorted = v.windows(2).all(|w| w[0].2 <= w[1].2);
+            assert!(sorted, "not in order of end");
+            v.sort_by_key(|&(p, s, e)| (e, p, s));
+            v
+        };
+        let nfa = Keywords::new(kws).unwrap();
+        let dfa = Keywords::new(kws).unwrap();
+        dfa.prime();
+        assert!(dfa.dfa.get().is_some_and(Option::is_some));
+        let (a, b) = (run(&nfa), run(&dfa));
+        assert!(nfa.dfa.get().is_none(), "small inputs never build the DFA");
+        assert_eq!(a, b);
+        a
     }
 
     const KWS: &[&str] = &["sk-", "sk-proj-", "token", "ken", "api_key", "key="];

@@ -70,19 +70,17 @@ impl Matcher {
     pub fn new(rules: Arc<RuleSet>) -> Result<Matcher, MatcherError> {
         let mut keywords: Vec<Vec<u8>> = Vec::new();
         let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
         for (i, rule) in rules.rules.iter().enumerate() {
             for k in &rule.keywords {
                 let k = k.to_ascii_lowercase().into_bytes();
-                match keywords.iter().position(|x| *x == k) {
-                    Some(p) => {
-                        if !keyword_rules[p].contains(&(i as u32)) {
-                            keyword_rules[p].push(i as u32)
-                        }
-                    }
-                    None => {
-                        keywords.push(k);
-                        keyword_rules.push(vec![i as u32]);
-                    }
+                let p = *index.entry(k.clone()).or_insert_with(|| {
+                    keywords.push(k);
+                    keyword_rules.push(Vec::new());
+                    keywords.len() - 1
+                });
+                if !keyword_rules[p].contains(&(i as u32)) {
+                    keyword_rules[p].push(i as u32)
                 }
             }
         }

@@ -36,6 +36,21 @@ pub fn check(
     let matcher = Matcher::new(Arc::clone(&set))?;
     let mut scratch = matcher.scratch();
     let mut problems = Vec::new();
+    let filters = &set.filters;
+    for (field, pats) in [
+        ("placeholders", &filters.placeholders),
+        ("generic_ignore", &filters.generic_ignore),
+    ] {
+        for p in pats {
+            if let Err(e) = crate::rules::build_regex(p) {
+                problems.push(Problem {
+                    rule_id: format!("filters.{field}"),
+                    location: "filters".into(),
+                    message: format!("`{p}` does not compile: {e}"),
+                });
+            }
+        }
+    }
     for (idx, rule) in set.rules.iter().enumerate() {
         if !which(rule) {
             continue;

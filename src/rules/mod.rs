@@ -19,6 +19,17 @@ use regex_automata::util::syntax as re_syntax;
 use crate::finding::Confidence;
 use syntax::{ChecksumKind, ExampleSyntax, FiltersSyntax, RuleFileSyntax, RuleSyntax};
 
+/// A built-in rule file, converted to JSON at build time (see `build.rs`).
+struct BuiltinFile {
+    name: &'static str,
+    /// Without examples: what a scan needs.
+    scan: &'static str,
+    /// With examples, for `rules check`.
+    full: &'static str,
+    /// The line of each rule's `id:` in the YAML file.
+    lines: &'static [(&'static str, usize)],
+}
+
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// Default bytes searched on each side of a keyword hit when the pattern's maximum match
@@ -80,6 +91,8 @@ fn join_warnings(warnings: &[gitleaks::ImportWarning]) -> String {
 pub enum RuleFormat {
     /// keyhound's own YAML rule files.
     Yaml,
+    /// A built-in rule file, converted from YAML to JSON when keyhound was built.
+    BuiltinJson,
     /// A gitleaks (or Betterleaks) TOML config, converted by `gitleaks::import`.
     Gitleaks,
 }
@@ -281,12 +294,14 @@ impl Filters {
         })
     }
 
-    fn merge(&mut self, file: &str, f: FiltersSyntax) -> Result<(), RuleError> {
+    /// Adds a file's filters; `check` compiles their patterns (built-in filters are checked by
+    /// the test suite instead, so starting keyhound compiles nothing).
+    fn merge(&mut self, file: &str, f: FiltersSyntax, check: bool) -> Result<(), RuleError> {
         for (field, pats) in [
             ("placeholders", &f.placeholders),
             ("generic_ignore", &f.generic_ignore),
         ] {
-            for p in pats {
+            for p in pats.iter().filter(|_| check) {
                 build_regex(p).map_err(|e| RuleError::Filter {
                     file: file.to_string(),
                     field,
@@ -326,12 +341,16 @@ pub struct RuleSet {
     /// What importing each gitleaks config did: rules skipped, fields ignored. The caller
     /// shows these to the user.
     pub imports: Vec<gitleaks::ImportReport>,
+    /// Rule id → index in `rules`.
+    index: std::collections::HashMap<String, usize>,
 }
 
 /// A rule file to load: a display name (path) and its text.
 pub struct RuleSource {
     pub name: String,
-    pub text: String,
+    pub text: std::borrow::Cow<'static, str>,
+    /// For built-in files: the line of each rule's `id:` in the original YAML.
+    pub id_lines: &'static [(&'static str, usize)],
     /// Built-in rules are trusted: their `validate` blocks may contact the host they declare.
     /// Rules from `--rules` are not, unless the user allows the host (`--allow-validation-host`).
     /// Imported gitleaks rules are never trusted (and have no `validate` block).
@@ -344,7 +363,8 @@ impl RuleSource {
     pub fn yaml(name: impl Into<String>, text: impl Into<String>) -> RuleSource {
         RuleSource {
             name: name.into(),
-            text: text.into(),
+            text: std::borrow::Cow::Owned(text.into()),
+            id_lines: &[],
             builtin: false,
             format: RuleFormat::Yaml,
         }
@@ -354,7 +374,8 @@ impl RuleSource {
     pub fn gitleaks(name: impl Into<String>, text: impl Into<String>) -> RuleSource {
         RuleSource {
             name: name.into(),
-            text: text.into(),
+            text: std::borrow::Cow::Owned(text.into()),
+            id_lines: &[],
             builtin: false,
             format: RuleFormat::Gitleaks,
         }
@@ -362,9 +383,14 @@ impl RuleSource {
 }
 
 impl RuleSet {
-    /// The rules compiled into the binary.
+    /// The rules compiled into the binary, without their examples (all a scan needs).
     pub fn builtin() -> Result<RuleSet, RuleError> {
-        RuleSet::load(builtin_sources())
+        RuleSet::load(builtin_sources(false))
+    }
+
+    /// The rules compiled into the binary, with their examples, for `rules check`.
+    pub fn builtin_with_examples() -> Result<RuleSet, RuleError> {
+        RuleSet::load(builtin_sources(true))
     }
 
     /// Loads and validates rule files. Duplicate ids, unknown pair targets and malformed
@@ -378,12 +404,24 @@ impl RuleSet {
                 set.import_gitleaks(&src)?;
                 continue;
             }
-            let file: RuleFileSyntax = parse_yaml(&src.name, &src.text)?;
+            let file: RuleFileSyntax = if src.format == RuleFormat::BuiltinJson {
+                serde_json::from_str(&src.text).map_err(|e| RuleError::Parse {
+                    file: src.name.clone(),
+                    line: 0,
+                    column: 0,
+                    message: e.to_string(),
+                })?
+            } else {
+                parse_yaml(&src.name, &src.text)?
+            };
             if let Some(f) = file.filters {
-                set.filters.merge(&src.name, f)?;
+                set.filters.merge(&src.name, f, !src.builtin)?;
             }
             for r in file.rules {
-                let line = line_of_id(&src.text, &r.id);
+                let line = match src.id_lines.iter().find(|(id, _)| *id == r.id) {
+                    Some(&(_, line)) => line,
+                    None => line_of_id(&src.text, &r.id),
+                };
                 let origin = Origin {
                     file: src.name.clone(),
                     line,
@@ -406,11 +444,11 @@ impl RuleSet {
                 if let Some(p) = pair {
                     pending_pairs.push((set.rules.len(), p));
                 }
-                set.rules.push(rule);
+                set.push(rule);
             }
         }
         for (idx, p) in pending_pairs {
-            let Some(with) = set.rules.iter().position(|r| r.id == p.with) else {
+            let Some(&with) = set.index.get(&p.with) else {
                 return Err(invalid(
                     &set.rules[idx],
                     "pair",
@@ -425,8 +463,13 @@ impl RuleSet {
         Ok(set)
     }
 
+    fn push(&mut self, rule: Rule) {
+        self.index.insert(rule.id.clone(), self.rules.len());
+        self.rules.push(rule);
+    }
+
     fn check_unique(&self, id: &str, origin: &Origin) -> Result<(), RuleError> {
-        match self.rules.iter().find(|x| x.id == id) {
+        match self.get(id) {
             Some(prev) => Err(RuleError::Duplicate {
                 id: id.to_string(),
                 first: prev.origin.to_string(),
@@ -466,7 +509,7 @@ impl RuleSet {
             // rules; compiling waits for first use, as for built-in rules (a config of 200
             // rules would otherwise cost every run its compile time). `rules check` compiles
             // them all.
-            self.rules.push(rule);
+            self.push(rule);
             imported += 1;
         }
         report.imported = imported;
@@ -482,7 +525,12 @@ impl RuleSet {
 
     /// Built-in rules plus the rule files under each of `paths` (files or directories).
     pub fn with_user_rules(paths: &[PathBuf]) -> Result<RuleSet, RuleError> {
-        let mut sources = builtin_sources();
+        RuleSet::with_user_rules_and(paths, false)
+    }
+
+    /// Like `with_user_rules`; `examples` also loads the built-in rules' examples.
+    pub fn with_user_rules_and(paths: &[PathBuf], examples: bool) -> Result<RuleSet, RuleError> {
+        let mut sources = builtin_sources(examples);
         for p in paths {
             sources.extend(read_rule_path(p)?);
         }
@@ -504,19 +552,20 @@ impl RuleSet {
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.id == id)
+        self.index.get(id).map(|&i| &self.rules[i])
     }
 }
 
-/// The embedded rule files.
-pub fn builtin_sources() -> Vec<RuleSource> {
+/// The embedded rule files; `examples` includes the rules' examples and negative examples.
+pub fn builtin_sources(examples: bool) -> Vec<RuleSource> {
     BUILTIN_RULE_FILES
         .iter()
-        .map(|(name, text)| RuleSource {
-            name: format!("rules/{name}"),
-            text: (*text).to_string(),
+        .map(|f| RuleSource {
+            name: format!("rules/{}", f.name),
+            text: std::borrow::Cow::Borrowed(if examples { f.full } else { f.scan }),
+            id_lines: f.lines,
             builtin: true,
-            format: RuleFormat::Yaml,
+            format: RuleFormat::BuiltinJson,
         })
         .collect()
 }

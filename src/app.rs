@@ -187,6 +187,15 @@ fn scan(args: ScanArgs) -> Result<Exit> {
             ..HistoryFacts::default()
         };
         for ((path, repo), (_, inv)) in repos.iter().zip(&inventories) {
+            let submodules = history::submodules_at_head(repo);
+            if submodules > 0 {
+                notes.push(format!(
+                    "{}: {submodules} submodule{} not followed (scan {} separately)",
+                    path.display(),
+                    if submodules == 1 { " is" } else { "s are" },
+                    if submodules == 1 { "it" } else { "them" },
+                ));
+            }
             if inv.shallow {
                 notes.push(format!(
                     "{}: shallow clone, history before its shallow boundary is not available",
@@ -204,13 +213,7 @@ fn scan(args: ScanArgs) -> Result<Exit> {
                         wanted.len(),
                         stats.seconds,
                     ));
-                    if stats.gitlinks > 0 {
-                        notes.push(format!(
-                            "{}: submodules are not followed ({} gitlink entries in trees)",
-                            path.display(),
-                            stats.gitlinks
-                        ));
-                    }
+
                     for (id, p) in f.placements {
                         let keep = merged
                             .placements

@@ -395,7 +395,9 @@ impl Scanned {
                             .clone()
                             .unwrap_or_else(|| format!("<unreachable blob {}>", blob.id))]
                     }
-                    _ => continue,
+                    (Some(_), _) => continue,
+                    // Provenance failed (reported as an error): never drop the finding.
+                    (None, _) => vec![format!("<blob {}>", blob.id)],
                 }
             };
             for path in &paths {

@@ -68,22 +68,20 @@ struct TreeTable {
 }
 
 impl TreeTable {
-    /// Records one tree; returns how many gitlinks (submodule entries) it has.
-    fn push(&mut self, key: u64, data: &[u8], wanted: &Wanted) -> usize {
+    /// Records one tree.
+    fn push(&mut self, key: u64, data: &[u8], wanted: &Wanted) {
         let row = self.keys.len() as u32;
-        let mut gitlinks = 0;
         self.keys.push(key);
         for e in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1).flatten() {
             if e.mode.is_tree() {
                 self.children.push(prefix(e.oid));
             } else if e.mode.is_commit() {
-                gitlinks += 1;
+                // A submodule's commit: its repository is not here.
             } else if let Some(w) = wanted.get(e.oid) {
                 self.direct.push((row, w));
             }
         }
         self.child_end.push(self.children.len() as u32);
-        gitlinks
     }
 
     fn append(&mut self, other: &TreeTable) {
@@ -151,17 +149,13 @@ fn prefix(oid: &gix::hash::oid) -> u64 {
 struct Collector<'a> {
     trees: TreeTable,
     commits: Vec<CommitNode>,
-    gitlinks: usize,
     shared: &'a Mutex<Collected>,
-    /// In the tree pass: the wanted blobs; `None` in the blob pass.
-    wanted: Option<&'a Wanted>,
 }
 
 #[derive(Default)]
 struct Collected {
     trees: TreeTable,
     commits: Vec<CommitNode>,
-    gitlinks: usize,
 }
 
 impl Clone for Collector<'_> {
@@ -169,22 +163,19 @@ impl Clone for Collector<'_> {
         Collector {
             trees: TreeTable::default(),
             commits: Vec::new(),
-            gitlinks: 0,
             shared: self.shared,
-            wanted: self.wanted,
         }
     }
 }
 
 impl Drop for Collector<'_> {
     fn drop(&mut self) {
-        if self.trees.keys.is_empty() && self.commits.is_empty() && self.gitlinks == 0 {
+        if self.trees.keys.is_empty() && self.commits.is_empty() {
             return;
         }
         let mut g = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         g.trees.append(&self.trees);
         g.commits.append(&mut self.commits);
-        g.gitlinks += self.gitlinks;
     }
 }
 
@@ -363,9 +354,7 @@ where
     let collector = Collector {
         trees: TreeTable::default(),
         commits: Vec::new(),
-        gitlinks: 0,
         shared: &shared,
-        wanted: None,
     };
     let mut errors = visitor.clone();
     let handle = {
@@ -418,27 +407,25 @@ fn tree_pass(
     threads: usize,
     wanted: &Wanted,
     errors: &mut Vec<SourceError>,
-) -> (TreeTable, usize) {
+) -> TreeTable {
     let shared = Mutex::new(Collected::default());
     let collector = Collector {
         trees: TreeTable::default(),
         commits: Vec::new(),
-        gitlinks: 0,
         shared: &shared,
-        wanted: Some(wanted),
     };
     let handle = {
         let mut collect = collector.clone();
         move |kind: Kind, oid: &gix::hash::oid, data: &[u8]| {
             if kind == Kind::Tree {
-                collect.gitlinks += collect.trees.push(prefix(oid), data, wanted);
+                collect.trees.push(prefix(oid), data, wanted);
             }
         }
     };
     each_object(repo, threads, handle, &mut |e| errors.push(e));
     drop(collector);
     let c = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    (c.trees, c.gitlinks)
+    c.trees
 }
 
 /// The set of wanted blobs below each tree, computed from the tree table with memoisation.
@@ -577,7 +564,6 @@ impl<'a> Containment<'a> {
 pub struct ProvenanceStats {
     pub commits_visited: usize,
     pub trees: usize,
-    pub gitlinks: usize,
     pub seconds: f64,
 }
 
@@ -604,13 +590,10 @@ pub fn provenance(
         commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     let wanted_ids: Vec<ObjectId> = wanted.iter().map(object_id).collect();
     let wanted_index = Wanted::new(&wanted_ids);
+    // Objects the tree pass cannot read were already reported by the blob pass.
     let mut errors = Vec::new();
-    let (table, gitlinks) = tree_pass(repo, opts.threads, &wanted_index, &mut errors);
+    let table = tree_pass(repo, opts.threads, &wanted_index, &mut errors);
     stats.trees = table.keys.len();
-    stats.gitlinks = gitlinks;
-    if let Some(e) = errors.into_iter().next() {
-        return Err(GitError::Other(e.to_string()));
-    }
     let mut c = Containment::new(&table, wanted_ids);
 
     // Tips of the scope: commits, plus trees and blobs that refs point at directly.
@@ -772,6 +755,23 @@ pub fn provenance(
     }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((facts, stats))
+}
+
+/// How many submodules HEAD's `.gitmodules` declares (their repositories are not scanned).
+pub fn submodules_at_head(repo: &gix::Repository) -> usize {
+    let Ok(tree) = repo.head_tree() else {
+        return 0;
+    };
+    let Ok(Some(entry)) = tree.lookup_entry_by_path(".gitmodules") else {
+        return 0;
+    };
+    let Ok(blob) = entry.object() else {
+        return 0;
+    };
+    blob.data
+        .split(|&b| b == b'\n')
+        .filter(|l| l.trim_ascii_start().starts_with(b"[submodule"))
+        .count()
 }
 
 /// Author, date and summary of a commit.

@@ -12,6 +12,7 @@ use anyhow::{Context as _, Result};
 use crate::cli::{Cli, ColorChoice, Command, RuleArgs, RulesCommand, ScanArgs, ValidationArgs};
 use crate::finding::{Confidence, Finding, LiveState, UnknownReason};
 use crate::matcher::Matcher;
+use crate::progress;
 use crate::report::{self, Format, Report};
 use crate::rules::{self, RuleSet};
 use crate::scan::{HistoryFacts, Outcome, Scanner, Summary};
@@ -136,20 +137,6 @@ fn scan(args: ScanArgs) -> Result<Exit> {
             .map(|p| (*p).clone())
             .collect()
     };
-    if !tree_paths.is_empty() {
-        let opts = source::fs::WalkOptions {
-            respect_ignore: !args.no_ignore,
-            follow_links: args.follow,
-            max_file_size: args.max_file_size,
-            threads,
-        };
-        source::fs::walk(&tree_paths, &opts, || {
-            let mut scratch = scanner.scratch();
-            let scanner = &scanner;
-            move |event| scanner.handle(event, &mut scratch)
-        });
-    }
-
     let history_opts = HistoryOptions {
         scope: match &args.history.branch {
             Some(b) => Scope::Rev(b.clone()),
@@ -159,22 +146,45 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         max_blob_size: args.max_file_size,
         threads,
     };
-    let mut inventories = Vec::new();
-    for (path, repo) in &repos {
-        // Cloned for each of gix's worker threads, so each has its own matcher scratch.
-        let visitor = {
-            let mut scratch = scanner.scratch();
-            let scanner = &scanner;
-            move |event: Event<'_>| scanner.handle(event, &mut scratch)
-        };
-        match history::scan_objects(repo, &history_opts, visitor) {
-            Ok(inv) => inventories.push((path.clone(), inv)),
-            Err(e) => scanner.error(source::SourceError {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            }),
+    let started_scan = Instant::now();
+    let inventories = progress::with_progress(scanner.stats(), !args.quiet, || {
+        if !tree_paths.is_empty() {
+            let opts = source::fs::WalkOptions {
+                respect_ignore: !args.no_ignore,
+                follow_links: args.follow,
+                max_file_size: args.max_file_size,
+                threads,
+            };
+            source::fs::walk(&tree_paths, &opts, || {
+                let mut scratch = scanner.scratch();
+                let scanner = &scanner;
+                move |event| scanner.handle(event, &mut scratch)
+            });
         }
-    }
+
+        let mut inventories = Vec::new();
+        if !repos.is_empty() {
+            // History means large inputs: build the keyword DFA now rather than after a megabyte.
+            scanner.prime();
+        }
+        for (path, repo) in &repos {
+            // Cloned for each of gix's worker threads, so each has its own matcher scratch.
+            let visitor = {
+                let mut scratch = scanner.scratch();
+                let scanner = &scanner;
+                move |event: Event<'_>| scanner.handle(event, &mut scratch)
+            };
+            match history::scan_objects(repo, &history_opts, visitor) {
+                Ok(inv) => inventories.push((path.clone(), inv)),
+                Err(e) => scanner.error(source::SourceError {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        inventories
+    });
+    let scan_secs = started_scan.elapsed().as_secs_f64();
 
     let scanned = scanner.finish();
     let mut notes: Vec<String> = Vec::new();
@@ -205,11 +215,12 @@ fn scan(args: ScanArgs) -> Result<Exit> {
             match history::provenance(repo, inv, &wanted, &history_opts) {
                 Ok((f, stats)) => {
                     notes.push(format!(
-                        "{}: history of {} commits ({} packs, {} loose objects); provenance for {} blobs took {:.2}s",
+                        "{}: history of {} commits ({} packs, {} loose objects); scanning took {:.2}s, provenance for {} blobs {:.2}s",
                         path.display(),
                         inv.commit_count(),
                         inv.packs,
                         inv.loose,
+                        scan_secs,
                         wanted.len(),
                         stats.seconds,
                     ));

@@ -10,6 +10,7 @@ pub mod blob;
 pub mod cli;
 pub mod finding;
 pub mod matcher;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;

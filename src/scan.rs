@@ -246,6 +246,11 @@ impl Scanner {
         self.matcher.scratch()
     }
 
+    /// Prepares for a large input (see `Matcher::prime`).
+    pub fn prime(&self) {
+        self.matcher.prime()
+    }
+
     /// Matches `bytes` without any bookkeeping.
     pub fn scan_bytes(&self, bytes: &[u8], scratch: &mut Scratch) -> Vec<BlobFinding> {
         let matches = self.matcher.find(bytes, scratch);

@@ -96,6 +96,12 @@ impl Matcher {
         &self.rules
     }
 
+    /// Builds the faster keyword automaton now, for callers that know a large input is
+    /// coming (otherwise it is built once a megabyte has been scanned).
+    pub fn prime(&self) {
+        self.keywords.prime()
+    }
+
     pub fn scratch(&self) -> Scratch {
         let n = self.rules.rules.len();
         Scratch {

@@ -499,6 +499,7 @@ pub fn to_finding(rules: &RuleSet, bf: &BlobFinding, path: &str, blob: BlobId) -
         blob,
         provenance: None,
         validation: None,
+        commit: None,
     }
 }
 

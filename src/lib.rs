@@ -8,6 +8,7 @@
 pub mod app;
 pub mod blob;
 pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod matcher;
 pub mod progress;
@@ -15,4 +16,5 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod validate;

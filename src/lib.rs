@@ -10,6 +10,7 @@ pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod finding;
+pub mod hook;
 pub mod matcher;
 pub mod progress;
 pub mod report;

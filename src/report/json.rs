@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Report, ValidationView};
+use super::{BaselineReport, Report, ValidationView};
 use crate::finding::{ChecksumState, Commit, Confidence, Finding};
 use crate::scan::Summary;
 
@@ -101,6 +101,8 @@ struct Document<'a> {
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
     summary: &'a Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a BaselineReport>,
 }
 
 #[derive(Serialize)]
@@ -118,6 +120,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         },
         findings: r.findings.iter().map(|f| finding(r, f)).collect(),
         summary: r.summary,
+        baseline: r.baseline,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

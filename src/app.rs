@@ -7,17 +7,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 
-use crate::cli::{Cli, ColorChoice, Command, RuleArgs, RulesCommand, ScanArgs, ValidationArgs};
+use crate::cli::{
+    BaselineCommand, Cli, ColorChoice, Command, HookCommand, RuleArgs, RulesCommand, ScanArgs,
+    ValidationArgs,
+};
+use crate::config::{self, Config};
 use crate::finding::{Confidence, Finding, LiveState, UnknownReason};
+use crate::hook;
 use crate::matcher::Matcher;
 use crate::progress;
-use crate::report::{self, Format, Report};
+use crate::report::{self, BaselineReport, Format, Report};
 use crate::rules::{self, RuleSet};
 use crate::scan::{HistoryFacts, Outcome, Scanner, Summary};
+use crate::source::git::diff::{self, DiffOptions, RangeSpec};
 use crate::source::git::history::{self, HistoryOptions, Scope};
 use crate::source::{self, Event};
+use crate::suppress::{self, Baseline};
 use crate::validate;
 
 /// How a run ended; `main` maps it to the process exit code.
@@ -38,6 +45,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Scan(args) => scan(*args),
         Command::Rules(RulesCommand::List { rules, json }) => rules_list(&rules, json),
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
+        Command::Baseline(BaselineCommand::Create(args)) => baseline_create(*args),
+        Command::Hook(cmd) => hook(cmd),
     }
 }
 
@@ -73,17 +82,176 @@ fn report_imports(set: &RuleSet, with_skipped: bool) {
     }
 }
 
-fn scan(args: ScanArgs) -> Result<Exit> {
-    let started = Instant::now();
-    let set = Arc::new(load_rules(&args.rules, args.quiet)?);
+/// Where the content of a scan comes from.
+enum Mode {
+    /// Files, directories and stdin.
+    Paths,
+    /// The index against HEAD.
+    Staged,
+    /// The commits of a range, each against its first parent.
+    Range(RangeSpec),
+}
+
+impl Mode {
+    fn of(args: &ScanArgs) -> Mode {
+        if args.diff.staged {
+            Mode::Staged
+        } else if let Some(r) = &args.diff.since_commit {
+            Mode::Range(RangeSpec::SinceCommit(r.clone()))
+        } else if let Some(r) = &args.diff.range {
+            Mode::Range(RangeSpec::Range(r.clone()))
+        } else {
+            Mode::Paths
+        }
+    }
+}
+
+/// A finished scan before baseline, validation and reporting.
+struct ScanRun {
+    outcome: Outcome,
+    set: Arc<RuleSet>,
+    config: Config,
+    mode: Mode,
+    /// Notes for stderr (history statistics, shallow clones).
+    notes: Vec<String>,
+}
+
+/// Resolves the configuration, loads the rules and runs the scan `args` describe. Findings
+/// below the minimum confidence are already dropped (from `allowed` too, so the counts agree).
+fn run_scan(args: &ScanArgs, quiet: bool) -> Result<ScanRun> {
+    let mode = Mode::of(args);
+    // Diff modes open the repository first: its root is where the configuration lives.
+    let repo = match &mode {
+        Mode::Paths => None,
+        _ => {
+            let location = match args.paths.as_slice() {
+                [p] if p.as_os_str() != "-" => p,
+                _ => bail!(
+                    "--staged, --since-commit and --range take at most one PATH: a directory \
+                     inside the repository"
+                ),
+            };
+            Some(if matches!(mode, Mode::Staged) {
+                diff::discover_for_hook(location)?
+            } else {
+                diff::discover(location)?
+            })
+        }
+    };
+    let config = if args.suppress.no_config {
+        Config::default()
+    } else if let Some(p) = &args.suppress.config {
+        Config::load(p)?
+    } else {
+        let found = match &repo {
+            Some(r) => r
+                .workdir()
+                .map(|w| w.join(config::FILE_NAME))
+                .filter(|p| p.is_file()),
+            None => Config::find(
+                args.paths
+                    .iter()
+                    .find(|p| p.as_os_str() != "-")
+                    .map_or(Path::new("."), PathBuf::as_path),
+            ),
+        };
+        found
+            .map(|p| Config::load(&p))
+            .transpose()?
+            .unwrap_or_default()
+    };
+
+    let mut extra = args.rules.extra.clone();
+    extra.extend(config.rules.iter().cloned());
+    let mut set = RuleSet::with_user_rules(&extra).context("cannot load rules")?;
+    if !quiet {
+        report_imports(&set, true);
+    }
+    for d in config.disable(&mut set) {
+        if !quiet {
+            eprintln!(
+                "keyhound: warning: {}:{}: disable_rules: `{}` matches no rule",
+                config.file.as_deref().unwrap_or(Path::new("?")).display(),
+                d.line,
+                report::sanitize(&d.pattern)
+            );
+        }
+    }
+    let set = Arc::new(set);
     let matcher = Matcher::new(Arc::clone(&set))?;
-    let scanner = Scanner::new(matcher);
+    let scanner = Scanner::new(matcher).with_allow_comments(!args.suppress.no_allow_comments);
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
 
+    let (mut outcome, notes) = match (&mode, &repo) {
+        (Mode::Paths, _) => {
+            let (mut o, notes) = scan_paths(args, scanner, &config, threads)?;
+            // Files on disk were excluded by the walk; findings located in git history (at
+            // their path in a commit, relative to the repository root) are excluded here.
+            if config.exclude.is_some() {
+                let in_history = |f: &Finding| {
+                    f.provenance.as_ref().and_then(|p| p.path.as_deref())
+                        == Some(f.location.path.as_str())
+                };
+                for list in [&mut o.findings, &mut o.allowed] {
+                    list.retain(|f| !(in_history(f) && config.excludes(&f.location.path)));
+                }
+            }
+            (o, notes)
+        }
+        (_, Some(repo)) => {
+            let exclude = |p: &str| config.excludes(p);
+            let opts = DiffOptions {
+                max_file_size: args.max_file_size,
+                allow_comments: scanner.allow_comments(),
+                exclude: config
+                    .exclude
+                    .is_some()
+                    .then_some(&exclude as &dyn Fn(&str) -> bool),
+            };
+            let d = match &mode {
+                Mode::Range(spec) => diff::range(repo, spec, &scanner, &opts)?,
+                _ => diff::staged(repo, &scanner, &opts)?,
+            };
+            let mut o = scanner.finish().into_outcome(None);
+            o.findings = d.findings;
+            o.allowed = d.allowed;
+            o.summary.commits = d.commits;
+            (o, Vec::new())
+        }
+        (_, None) => unreachable!("diff modes open a repository"),
+    };
+    let min: Confidence = args
+        .min_confidence
+        .map(Into::into)
+        .or(config.min_confidence)
+        .unwrap_or(Confidence::Low);
+    outcome.findings.retain(|f| f.confidence >= min);
+    outcome.allowed.retain(|f| f.confidence >= min);
+    outcome.summary.allowed = outcome.allowed.len() as u64;
+    for e in &outcome.errors {
+        eprintln!("keyhound: {}", report::sanitize(&e.to_string()));
+    }
+    Ok(ScanRun {
+        outcome,
+        set,
+        config,
+        mode,
+        notes,
+    })
+}
+
+/// Scans files, directories and stdin, and the history of repositories among the paths.
+/// Returns the outcome and notes for stderr.
+fn scan_paths(
+    args: &ScanArgs,
+    scanner: Scanner,
+    config: &Config,
+    threads: usize,
+) -> Result<(Outcome, Vec<String>)> {
     let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
         args.paths.iter().partition(|p| p.as_os_str() == "-");
     if !stdin.is_empty() {
@@ -137,6 +305,7 @@ fn scan(args: ScanArgs) -> Result<Exit> {
             .map(|p| (*p).clone())
             .collect()
     };
+    let exclude = exclude_filter(config)?;
     let history_opts = HistoryOptions {
         scope: match &args.history.branch {
             Some(b) => Scope::Rev(b.clone()),
@@ -154,6 +323,7 @@ fn scan(args: ScanArgs) -> Result<Exit> {
                 follow_links: args.follow,
                 max_file_size: args.max_file_size,
                 threads,
+                exclude: exclude.clone(),
             };
             source::fs::walk(&tree_paths, &opts, || {
                 let mut scratch = scanner.scratch();
@@ -244,19 +414,77 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         }
         facts = Some(merged);
     }
-    let Outcome {
-        mut findings,
-        mut summary,
-        mut errors,
-    } = scanned.into_outcome(facts.as_ref());
-    summary.errors += history_errors.len() as u64;
-    errors.extend(history_errors);
-    let min: Confidence = args.min_confidence.into();
-    findings.retain(|f| f.confidence >= min);
+    let mut outcome = scanned.into_outcome(facts.as_ref());
+    outcome.summary.errors += history_errors.len() as u64;
+    outcome.errors.extend(history_errors);
+    Ok((outcome, notes))
+}
 
-    for e in &errors {
-        eprintln!("keyhound: {}", report::sanitize(&e.to_string()));
+/// The configuration's `exclude_paths` as a walk filter: walked paths are made relative to
+/// the configuration's directory before matching.
+fn exclude_filter(config: &Config) -> Result<Option<source::fs::PathFilter>> {
+    let Some(exclude) = config.exclude.clone() else {
+        return Ok(None);
+    };
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = normalize(&cwd.join(&config.root));
+    Ok(Some(source::fs::PathFilter(Arc::new(move |p: &Path| {
+        let abs = normalize(&cwd.join(p));
+        match abs.strip_prefix(&root) {
+            Ok(rel) if !rel.as_os_str().is_empty() => {
+                exclude.is_match(&rel.to_string_lossy().replace('\\', "/"))
+            }
+            _ => false,
+        }
+    }))))
+}
+
+/// Removes `.` and resolves `..` lexically (no file system access, symlinks untouched).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
     }
+    out
+}
+
+fn scan(args: ScanArgs) -> Result<Exit> {
+    let started = Instant::now();
+    let ScanRun {
+        outcome:
+            Outcome {
+                mut findings,
+                allowed: _,
+                mut summary,
+                errors: _,
+            },
+        set,
+        config,
+        mode,
+        notes,
+    } = run_scan(&args, args.quiet)?;
+
+    let baseline_path = args.suppress.baseline.clone().or(config.baseline.clone());
+    let baseline = match &baseline_path {
+        Some(p) => {
+            let b = Baseline::load(p)?;
+            let applied = b.apply(&mut findings);
+            summary.baselined = applied.suppressed as u64;
+            Some(BaselineReport {
+                path: p.display().to_string(),
+                entries: b.len(),
+                suppressed: applied.suppressed,
+                stale: matches!(mode, Mode::Paths).then_some(applied.stale),
+            })
+        }
+        None => None,
+    };
 
     // The network is touched here and only here, and only when asked.
     let validation = if args.validation.validate {
@@ -292,16 +520,26 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         rules: &set,
         show_secrets: args.show_secrets,
         color,
+        baseline: baseline.as_ref(),
     };
     write_report(args.format, &rep, args.output.as_deref())?;
 
-    if !args.quiet {
+    let staged = matches!(mode, Mode::Staged);
+    // A clean pre-commit run says nothing.
+    let silent_when_clean = staged
+        && findings.is_empty()
+        && summary.errors == 0
+        && summary.allowed == 0
+        && summary.baselined == 0;
+    if !args.quiet && !silent_when_clean {
         for n in &notes {
             eprintln!("keyhound: {}", report::sanitize(n));
         }
         let mut line = summary_line(
+            &mode,
             &summary,
             findings.len(),
+            baseline.as_ref(),
             started.elapsed().as_secs_f64(),
             args.max_file_size,
         );
@@ -318,6 +556,12 @@ fn scan(args: ScanArgs) -> Result<Exit> {
             ));
         }
         eprintln!("{line}");
+        if staged && !findings.is_empty() {
+            eprintln!(
+                "keyhound: commit blocked: remove the secret from the staged changes, or mark a \
+                 false positive with a `keyhound:allow` comment on its line"
+            );
+        }
     }
     let live = findings.iter().any(|f| {
         f.validation
@@ -333,6 +577,73 @@ fn scan(args: ScanArgs) -> Result<Exit> {
     } else {
         Exit::Findings
     })
+}
+
+fn baseline_create(args: ScanArgs) -> Result<Exit> {
+    if args.suppress.baseline.is_some() {
+        bail!("`baseline create` records every current finding; it does not take --baseline");
+    }
+    if args.format != Format::Text || args.show_secrets || args.validation.validate {
+        bail!(
+            "`baseline create` writes YAML; --format, --show-secrets and --validate do not apply"
+        );
+    }
+    let scanned = run_scan(&args, args.quiet)?;
+    let findings = &scanned.outcome.findings;
+    let (text, entries) = suppress::render_baseline(findings);
+    match &args.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let stdout = io::stdout();
+            let mut w = stdout.lock();
+            match w.write_all(text.as_bytes()).and_then(|_| w.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    return Err(e).context("cannot write the baseline")
+                }
+                _ => {}
+            }
+        }
+    }
+    if !args.quiet {
+        eprintln!(
+            "keyhound: baseline of {} finding{} ({} entr{}){}",
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" },
+            entries,
+            if entries == 1 { "y" } else { "ies" },
+            args.output
+                .as_ref()
+                .map(|p| format!(" written to {}", p.display()))
+                .unwrap_or_default()
+        );
+    }
+    Ok(if scanned.outcome.summary.errors > 0 {
+        Exit::Error
+    } else {
+        Exit::Clean
+    })
+}
+
+fn hook(cmd: HookCommand) -> Result<Exit> {
+    match cmd {
+        HookCommand::Install { force, chain, path } => {
+            let mode = if force {
+                hook::Existing::Replace
+            } else if chain {
+                hook::Existing::Chain
+            } else {
+                hook::Existing::Refuse
+            };
+            let done = hook::install(&path, mode)?;
+            eprintln!("keyhound: {done}");
+        }
+        HookCommand::Uninstall { path } => {
+            let done = hook::uninstall(&path)?;
+            eprintln!("keyhound: {done}");
+        }
+    }
+    Ok(Exit::Clean)
 }
 
 /// The validation phase: builds the one HTTP client of the run and checks every finding.
@@ -418,29 +729,46 @@ fn write_report(format: Format, rep: &Report<'_>, output: Option<&Path>) -> Resu
     result
 }
 
-fn summary_line(s: &Summary, findings: usize, secs: f64, max_size: u64) -> String {
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn summary_line(
+    mode: &Mode,
+    s: &Summary,
+    findings: usize,
+    baseline: Option<&BaselineReport>,
+    secs: f64,
+    max_size: u64,
+) -> String {
+    let what = match mode {
+        Mode::Paths => plural(s.items, "file", "files"),
+        Mode::Staged => plural(s.items, "staged file", "staged files"),
+        Mode::Range(_) => format!(
+            "{} of {}",
+            plural(s.items, "changed file", "changed files"),
+            plural(s.commits, "commit", "commits")
+        ),
+    };
     let mut line = format!(
-        "keyhound: {} in {} {} ({}) in {:.2}s",
+        "keyhound: {} in {} ({}) in {:.2}s",
         match findings {
             0 => "no secrets found".to_string(),
             1 => "1 finding".to_string(),
             n => format!("{n} findings"),
         },
-        s.items,
-        if s.items == 1 { "file" } else { "files" },
+        what,
         human_bytes(s.bytes),
         secs
     );
     let mut skipped = Vec::new();
-    if s.items > s.blobs + s.skipped_binary + s.skipped_large {
+    let dups = s
+        .items
+        .saturating_sub(s.blobs + s.skipped_binary + s.skipped_large);
+    if matches!(mode, Mode::Paths) && dups > 0 {
         skipped.push(format!(
-            "{} duplicate{} scanned once",
-            s.items - s.blobs - s.skipped_binary - s.skipped_large,
-            if s.items - s.blobs - s.skipped_binary - s.skipped_large == 1 {
-                ""
-            } else {
-                "s"
-            }
+            "{} scanned once",
+            plural(dups, "duplicate", "duplicates")
         ));
     }
     if s.skipped_binary > 0 {
@@ -453,12 +781,27 @@ fn summary_line(s: &Summary, findings: usize, secs: f64, max_size: u64) -> Strin
             human_bytes(max_size)
         ));
     }
+    if s.allowed > 0 {
+        skipped.push(format!("{} allowed by comment", s.allowed));
+    }
+    if let Some(b) = baseline {
+        skipped.push(format!("{} baselined", b.suppressed));
+        if let Some(stale) = &b.stale {
+            if !stale.is_empty() {
+                skipped.push(format!(
+                    "{} in {} (regenerate with `keyhound baseline create`)",
+                    plural(
+                        stale.len() as u64,
+                        "stale baseline entry",
+                        "stale baseline entries"
+                    ),
+                    b.path
+                ));
+            }
+        }
+    }
     if s.errors > 0 {
-        skipped.push(format!(
-            "{} error{}",
-            s.errors,
-            if s.errors == 1 { "" } else { "s" }
-        ));
+        skipped.push(plural(s.errors, "error", "errors"));
     }
     if !skipped.is_empty() {
         line.push_str("; ");

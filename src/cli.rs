@@ -21,8 +21,9 @@ Exit codes:
 #[command(
     name = "keyhound",
     version,
-    about = "Find leaked API keys and secrets in files, directories and stdin",
-    long_about = "Find leaked API keys and secrets in files, directories and stdin.\n\n\
+    about = "Find leaked API keys and secrets in files, git history, staged changes and commit ranges",
+    long_about = "Find leaked API keys and secrets in files, directories, stdin, git history, \
+        staged changes and commit ranges.\n\n\
         keyhound matches provider key formats (OpenAI, Anthropic, AWS, GitHub, Google, Slack, \
         Stripe, ...) and high-entropy generic secrets, redacts them in its output and tells you \
         where to rotate each one.",
@@ -37,12 +38,18 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files and directories (or stdin with `-`) for secrets
+    /// Scan files and directories, stdin (`-`), staged changes or commit ranges for secrets
     #[command(after_help = SCAN_HELP)]
     Scan(Box<ScanArgs>),
     /// List the rules in effect, or check rule files against their own examples
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Record the current findings in a baseline, so that only new ones are reported
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Install or remove the git pre-commit hook that runs `keyhound scan --staged`
+    #[command(subcommand)]
+    Hook(HookCommand),
 }
 
 const SCAN_HELP: &str = "\
@@ -50,12 +57,16 @@ Examples:
   keyhound scan                      scan the current directory
   keyhound scan src config.yml       scan some paths
   cat notes.txt | keyhound scan -    scan stdin
-  keyhound scan -f sarif -o keyhound.sarif
+  keyhound scan --staged             scan what is staged for commit (pre-commit)
+  keyhound scan --since-commit origin/main -f sarif -o keyhound.sarif
+  keyhound scan --baseline .keyhound-baseline.yaml
   keyhound scan --validate           also check which keys still work
 
 Validation (--validate) sends each found secret, over HTTPS, to the provider that issued it
 (the host its built-in rule declares) and nowhere else; the README lists what is sent where.
 Without --validate keyhound makes no network connection.
+
+Configuration is read from .keyhound.yaml at the repository root (or --config FILE).
 
 Exit codes:
   0  no findings
@@ -81,15 +92,12 @@ pub struct ScanArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
-    /// Only report findings of at least this confidence
-    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = MinConfidence::Low)]
-    pub min_confidence: MinConfidence,
+    /// Only report findings of at least this confidence [default: low, or the configuration's]
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_confidence: Option<MinConfidence>,
 
     #[command(flatten)]
     pub rules: RuleArgs,
-
-    #[command(flatten)]
-    pub history: HistoryArgs,
 
     /// Scan files that .gitignore, .ignore and git's exclude files would skip
     #[arg(long)]
@@ -119,6 +127,17 @@ pub struct ScanArgs {
     /// are never logged
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    // Groups with their own help headings come last: a heading applies to every argument
+    // declared after it.
+    #[command(flatten)]
+    pub history: HistoryArgs,
+
+    #[command(flatten)]
+    pub diff: DiffArgs,
+
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
 
     #[command(flatten)]
     pub validation: ValidationArgs,
@@ -190,6 +209,102 @@ pub struct HistoryArgs {
     /// Limit history to what one revision reaches (a branch, tag or commit)
     #[arg(long, value_name = "REF")]
     pub branch: Option<String>,
+}
+
+/// Staged and commit-range scans: only the lines a change adds.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Pre-commit and CI")]
+pub struct DiffArgs {
+    /// Scan what is staged for commit (the index, not the files on disk): added lines only.
+    /// PATH, if given, is a directory inside the repository
+    #[arg(long, conflicts_with_all = ["since_commit", "range", "history_only", "all_objects", "branch"])]
+    pub staged: bool,
+
+    /// Scan the lines added by each commit reachable from HEAD but not from REF
+    #[arg(long, value_name = "REF", conflicts_with_all = ["range", "history_only", "all_objects", "branch"])]
+    pub since_commit: Option<String>,
+
+    /// Scan the lines added by each commit in A..B (reachable from B but not from A)
+    #[arg(long, value_name = "A..B", conflicts_with_all = ["history_only", "all_objects", "branch"])]
+    pub range: Option<String>,
+}
+
+/// Baselines, allow comments and the configuration file.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Suppression and configuration")]
+pub struct SuppressArgs {
+    /// Do not report the findings listed in this baseline (see `keyhound baseline create`)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Report findings on lines marked `keyhound:allow`, `gitleaks:allow` or `pragma:
+    /// allowlist secret` too (they are counted in the summary either way)
+    #[arg(long)]
+    pub no_allow_comments: bool,
+
+    /// Read this configuration file instead of .keyhound.yaml at the repository root
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore .keyhound.yaml
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan like `keyhound scan` and write the findings as a baseline
+    ///
+    /// The baseline lists each finding's rule id and fingerprint (a hash of rule id and secret;
+    /// never the secret, no line numbers, no timestamps), sorted, so rerunning it on the same
+    /// findings writes the same bytes. Commit it and pass it with `--baseline` (or set
+    /// `baseline:` in .keyhound.yaml): those findings are no longer reported, wherever they move.
+    #[command(
+        after_help = "Example:\n  keyhound baseline create -o .keyhound-baseline.yaml",
+        mut_arg("output", |a| a.help("Write the baseline to FILE instead of stdout")),
+        mut_arg("format", |a| a.hide(true)),
+        mut_arg("show_secrets", |a| a.hide(true)),
+        mut_arg("color", |a| a.hide(true)),
+        mut_arg("baseline", |a| a.hide(true)),
+        mut_arg("verbose", |a| a.hide(true)),
+        mut_arg("validate", |a| a.hide(true)),
+        mut_arg("only_valid", |a| a.hide(true)),
+        mut_arg("allow_validation_host", |a| a.hide(true)),
+        mut_arg("connect_to", |a| a.hide(true)),
+        mut_arg("ca_cert", |a| a.hide(true)),
+        mut_arg("validation_timeout", |a| a.hide(true)),
+        mut_arg("validation_concurrency", |a| a.hide(true)),
+        mut_arg("validation_rate", |a| a.hide(true)),
+        mut_arg("validation_retries", |a| a.hide(true)),
+        mut_arg("max_validation_requests", |a| a.hide(true))
+    )]
+    Create(Box<ScanArgs>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write a git pre-commit hook that runs `keyhound scan --staged`
+    ///
+    /// The hook goes to the repository's hooks directory (`core.hooksPath` if the repository
+    /// sets it). An existing hook that keyhound did not write is left alone unless `--chain`
+    /// (keep it and run it first) or `--force` (replace it).
+    Install {
+        /// Replace an existing pre-commit hook
+        #[arg(long, conflicts_with = "chain")]
+        force: bool,
+        /// Keep an existing pre-commit hook and run it before keyhound
+        #[arg(long)]
+        chain: bool,
+        /// A directory inside the repository
+        #[arg(value_name = "PATH", default_value = ".")]
+        path: PathBuf,
+    },
+    /// Remove the pre-commit hook written by `keyhound hook install` (restoring a chained one)
+    Uninstall {
+        /// A directory inside the repository
+        #[arg(value_name = "PATH", default_value = ".")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -348,6 +348,9 @@ pub struct Finding {
     pub blob: BlobId,
     /// Set when the blob was found in git history.
     pub provenance: Option<Provenance>,
+    /// The commit whose added lines hold the secret (commit-range scans; `None` for the
+    /// working tree and the index).
+    pub commit: Option<Commit>,
     /// The live check's result, with `--validate`.
     pub validation: Option<Validation>,
 }

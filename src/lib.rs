@@ -8,11 +8,14 @@
 pub mod app;
 pub mod blob;
 pub mod cli;
+pub mod config;
 pub mod finding;
+pub mod hook;
 pub mod matcher;
 pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod validate;

@@ -50,7 +50,8 @@ pub struct Stats {
     pub errors: AtomicU64,
 }
 
-/// A plain copy of `Stats` for reporting.
+/// A plain copy of `Stats` for reporting, plus what suppression removed (filled in by the
+/// caller once suppression has run).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     pub items: u64,
@@ -59,6 +60,17 @@ pub struct Summary {
     pub skipped_binary: u64,
     pub skipped_large: u64,
     pub errors: u64,
+    /// Commits scanned (commit-range scans only).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub commits: u64,
+    /// Findings suppressed by an allow comment.
+    pub allowed: u64,
+    /// Findings suppressed by the baseline.
+    pub baselined: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Stats {
@@ -71,6 +83,7 @@ impl Stats {
             skipped_binary: g(&self.skipped_binary),
             skipped_large: g(&self.skipped_large),
             errors: g(&self.errors),
+            ..Summary::default()
         }
     }
 }
@@ -171,6 +184,7 @@ pub struct Scanner {
     matcher: Matcher,
     stats: Stats,
     collected: Mutex<Collected>,
+    allow_comments: bool,
 }
 
 #[derive(Default)]
@@ -180,15 +194,19 @@ struct Collected {
     paths: IdMap<BlobId, Vec<String>>,
     /// Findings of blobs that have any.
     findings: IdMap<BlobId, Arc<Vec<BlobFinding>>>,
+    /// Findings that an allow comment suppressed, kept so they can be counted.
+    allowed: IdMap<BlobId, Arc<Vec<BlobFinding>>>,
     errors: Vec<SourceError>,
 }
 
-/// A scanned blob that has findings.
+/// A scanned blob that has findings (or findings an allow comment suppressed).
 pub struct ScannedBlob {
     pub id: BlobId,
     /// Working-tree (or stdin) paths; empty for blobs only found as git objects.
     pub paths: Vec<String>,
     pub findings: Arc<Vec<BlobFinding>>,
+    /// Findings suppressed by an allow comment; counted, not reported.
+    pub allowed: Arc<Vec<BlobFinding>>,
 }
 
 /// Everything the scan phase produced, before findings are attached to locations.
@@ -221,6 +239,8 @@ pub struct HistoryFacts {
 /// The result of a scan, ready to report.
 pub struct Outcome {
     pub findings: Vec<Finding>,
+    /// Findings suppressed by allow comments (see `suppress`), sorted like `findings`.
+    pub allowed: Vec<Finding>,
     pub summary: Summary,
     pub errors: Vec<SourceError>,
 }
@@ -231,7 +251,18 @@ impl Scanner {
             matcher,
             stats: Stats::default(),
             collected: Mutex::new(Collected::default()),
+            allow_comments: true,
         }
+    }
+
+    /// Whether allow comments (`keyhound:allow`, ...) suppress findings; on by default.
+    pub fn with_allow_comments(mut self, on: bool) -> Scanner {
+        self.allow_comments = on;
+        self
+    }
+
+    pub fn allow_comments(&self) -> bool {
+        self.allow_comments
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
@@ -325,8 +356,20 @@ impl Scanner {
             .bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let found = self.scan_bytes(bytes, scratch);
+        if found.is_empty() {
+            return;
+        }
+        let (found, allowed) = if self.allow_comments {
+            crate::suppress::split_allowed(bytes, found)
+        } else {
+            (found, Vec::new())
+        };
+        let mut c = self.lock();
         if !found.is_empty() {
-            self.lock().findings.insert(id, Arc::new(found));
+            c.findings.insert(id, Arc::new(found));
+        }
+        if !allowed.is_empty() {
+            c.allowed.insert(id, Arc::new(allowed));
         }
     }
 
@@ -343,13 +386,20 @@ impl Scanner {
             .collected
             .into_inner()
             .unwrap_or_else(|p| p.into_inner());
-        let mut blobs: Vec<ScannedBlob> = collected
-            .findings
-            .drain()
-            .map(|(id, findings)| ScannedBlob {
+        let mut ids: Vec<BlobId> = collected.findings.keys().copied().collect();
+        ids.extend(
+            collected
+                .allowed
+                .keys()
+                .filter(|id| !collected.findings.contains_key(id)),
+        );
+        let mut blobs: Vec<ScannedBlob> = ids
+            .into_iter()
+            .map(|id| ScannedBlob {
                 id,
                 paths: collected.paths.remove(&id).unwrap_or_default(),
-                findings,
+                findings: collected.findings.remove(&id).unwrap_or_default(),
+                allowed: collected.allowed.remove(&id).unwrap_or_default(),
             })
             .collect();
         blobs.sort_by_key(|b| b.id);
@@ -365,7 +415,7 @@ impl Scanner {
 }
 
 impl Scanned {
-    /// Ids of the blobs that have findings.
+    /// Ids of the blobs that have findings (reported or allowed).
     pub fn blob_ids(&self) -> Vec<BlobId> {
         self.blobs.iter().map(|b| b.id).collect()
     }
@@ -385,9 +435,11 @@ impl Scanned {
             })
             .unwrap_or_default();
         let mut findings = Vec::new();
+        let mut allowed = Vec::new();
         // History-only findings, one per (rule, secret, path): the same secret in many versions
-        // of one file is one leak, reported at its oldest introduction.
-        let mut from_history: HashMap<(String, Fingerprint, String), Finding> = HashMap::new();
+        // of one file is one leak, reported at its oldest introduction. [reported, allowed]
+        let mut from_history: [HashMap<(String, Fingerprint, String), Finding>; 2] =
+            Default::default();
         for blob in &self.blobs {
             let placement = history.and_then(|h| h.placements.get(&blob.id));
             let paths: Vec<String> = if !blob.paths.is_empty() {
@@ -406,7 +458,12 @@ impl Scanned {
                 }
             };
             for path in &paths {
-                for bf in blob.findings.iter() {
+                for (bf, is_allowed) in blob
+                    .findings
+                    .iter()
+                    .map(|f| (f, false))
+                    .chain(blob.allowed.iter().map(|f| (f, true)))
+                {
                     let mut f = to_finding(rules, bf, path, blob.id);
                     // A blob on disk that no commit holds has no history to tell.
                     let placed = placement
@@ -421,11 +478,15 @@ impl Scanned {
                         });
                     }
                     if !blob.paths.is_empty() {
-                        findings.push(f);
+                        if is_allowed {
+                            allowed.push(f);
+                        } else {
+                            findings.push(f);
+                        }
                         continue;
                     }
                     let key = (f.rule_id.clone(), f.fingerprint.clone(), path.clone());
-                    match from_history.entry(key) {
+                    match from_history[usize::from(is_allowed)].entry(key) {
                         Entry::Vacant(v) => {
                             v.insert(f);
                         }
@@ -443,11 +504,16 @@ impl Scanned {
                 }
             }
         }
-        findings.extend(from_history.into_values());
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+        let [reported, suppressed] = from_history;
+        findings.extend(reported.into_values());
+        allowed.extend(suppressed.into_values());
+        for list in [&mut findings, &mut allowed] {
+            list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            list.dedup_by(|a, b| a.sort_key() == b.sort_key());
+        }
         Outcome {
             findings,
+            allowed,
             summary: self.summary,
             errors: self.errors,
         }
@@ -499,6 +565,7 @@ pub fn to_finding(rules: &RuleSet, bf: &BlobFinding, path: &str, blob: BlobId) -
         blob,
         provenance: None,
         validation: None,
+        commit: None,
     }
 }
 

@@ -56,6 +56,8 @@ fn help_snapshots() {
         vec!["scan", "--help"],
         vec!["rules", "--help"],
         vec!["rules", "check", "--help"],
+        vec!["baseline", "create", "--help"],
+        vec!["hook", "install", "--help"],
     ] {
         let out = keyhound().args(&args).assert().success();
         let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Report, ValidationView};
+use super::{BaselineReport, Report, ValidationView};
 use crate::finding::{ChecksumState, Commit, Confidence, Finding};
 use crate::scan::Summary;
 
@@ -35,7 +35,8 @@ pub struct JsonFinding<'a> {
     pub checksum: Option<ChecksumState>,
     pub snippet: String,
     pub blob: String,
-    /// The commit that introduced the blob (history scans).
+    /// The commit that added the secret (commit-range scans), or that introduced the blob
+    /// (history scans).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<&'a Commit>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,7 +80,10 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
         checksum: f.checksum,
         snippet: r.snippet(f),
         blob: f.blob.to_hex(),
-        commit: f.provenance.as_ref().and_then(|p| p.commit.as_ref()),
+        commit: f
+            .commit
+            .as_ref()
+            .or_else(|| f.provenance.as_ref().and_then(|p| p.commit.as_ref())),
         history: f.provenance.as_ref().map(|p| JsonHistory {
             path: p.path.as_deref(),
             commits: p.commits,
@@ -97,6 +101,8 @@ struct Document<'a> {
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
     summary: &'a Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a BaselineReport>,
 }
 
 #[derive(Serialize)]
@@ -114,6 +120,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         },
         findings: r.findings.iter().map(|f| finding(r, f)).collect(),
         summary: r.summary,
+        baseline: r.baseline,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

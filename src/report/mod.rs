@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use crate::finding::{Finding, LiveState, Provenance, Validation};
 use crate::rules::RuleSet;
 use crate::scan::Summary;
+use crate::suppress::BaselineEntry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -33,6 +34,21 @@ pub struct Report<'a> {
     pub rules: &'a RuleSet,
     pub show_secrets: bool,
     pub color: bool,
+    /// What the baseline did, when one was used.
+    pub baseline: Option<&'a BaselineReport>,
+}
+
+/// What a baseline did in a run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BaselineReport {
+    pub path: String,
+    pub entries: usize,
+    /// Findings the baseline suppressed.
+    pub suppressed: usize,
+    /// Entries that matched nothing. Only known after a full scan; `None` for staged and
+    /// commit-range scans, which see only part of the repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<Vec<BaselineEntry>>,
 }
 
 impl Report<'_> {

@@ -275,13 +275,18 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
                 artifact_location: ArtifactLocation {
                     uri: uri(&f.location.path),
                     properties: f
-                        .provenance
+                        .commit
                         .as_ref()
-                        .and_then(|p| p.commit.as_ref())
-                        .filter(|_| {
-                            // Only when the location is the commit's path, not a working-tree path.
-                            f.provenance.as_ref().and_then(|p| p.path.as_deref())
-                                == Some(f.location.path.as_str())
+                        .or_else(|| {
+                            f.provenance
+                                .as_ref()
+                                .and_then(|p| p.commit.as_ref())
+                                .filter(|_| {
+                                    // Only when the location is the commit's path, not a
+                                    // working-tree path.
+                                    f.provenance.as_ref().and_then(|p| p.path.as_deref())
+                                        == Some(f.location.path.as_str())
+                                })
                         })
                         .map(|c| ArtifactProperties {
                             commit: c.id.clone(),
@@ -301,7 +306,10 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
             confidence: f.confidence,
             secret: r.secret_text(f),
             rotate: f.rotate.clone(),
-            commit: f.provenance.as_ref().and_then(|p| p.commit.clone()),
+            commit: f
+                .commit
+                .clone()
+                .or_else(|| f.provenance.as_ref().and_then(|p| p.commit.clone())),
             commits: f.provenance.as_ref().map(|p| p.commits),
             in_head: f.provenance.as_ref().map(|p| p.in_head),
             action: f.provenance.as_ref().map(super::action),

@@ -52,6 +52,17 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
         facts.push(format!("fingerprint {}", f.fingerprint));
         writeln!(out, "    {}", st.paint("2", &facts.join(" · ")))?;
+        if let Some(c) = &f.commit {
+            writeln!(
+                out,
+                "    commit {} ({}, {} <{}>: {})",
+                &c.id[..c.id.len().min(12)],
+                &c.date[..c.date.len().min(10)],
+                sanitize(&c.author),
+                sanitize(&c.email),
+                sanitize(&c.summary)
+            )?;
+        }
         if let Some(p) = &f.provenance {
             let mut parts = Vec::new();
             if let Some(c) = &p.commit {

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -17,6 +18,18 @@ pub struct WalkOptions {
     pub follow_links: bool,
     pub max_file_size: u64,
     pub threads: usize,
+    /// Entries (files or directories) to skip, e.g. the configuration's `exclude_paths`.
+    pub exclude: Option<PathFilter>,
+}
+
+/// A predicate on walked paths: `true` skips the entry (and, for a directory, all under it).
+#[derive(Clone)]
+pub struct PathFilter(pub Arc<dyn Fn(&Path) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for PathFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PathFilter(..)")
+    }
 }
 
 /// Walks `paths` in parallel. `make_visitor` is called once per worker thread; the visitor it
@@ -42,7 +55,10 @@ where
         .require_git(false)
         .follow_links(opts.follow_links)
         .threads(opts.threads)
-        .filter_entry(|e| e.file_name() != ".git");
+        .filter_entry({
+            let exclude = opts.exclude.clone();
+            move |e| e.file_name() != ".git" && !exclude.as_ref().is_some_and(|x| (x.0)(e.path()))
+        });
     let max = opts.max_file_size;
     b.build_parallel().run(|| {
         let mut visit = make_visitor();

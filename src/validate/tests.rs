@@ -91,6 +91,7 @@ fn finding(rule: &str, secret: &str, partner: Option<&str>) -> Finding {
         blob: BlobId::of(b""),
         provenance: None,
         validation: None,
+        commit: None,
     }
 }
 

@@ -2,6 +2,8 @@
 //! and the environment are ignored, so neither the user's setup nor a hostile repository can
 //! change what keyhound reads.
 
+pub mod diff;
+
 use std::path::Path;
 
 pub mod history;

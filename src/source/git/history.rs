@@ -72,13 +72,17 @@ impl TreeTable {
     fn push(&mut self, key: u64, data: &[u8], wanted: &Wanted) {
         let row = self.keys.len() as u32;
         self.keys.push(key);
-        for e in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1).flatten() {
-            if e.mode.is_tree() {
-                self.children.push(prefix(e.oid));
-            } else if e.mode.is_commit() {
+        for (mode, id) in tree_entries(data) {
+            match mode {
+                // A subdirectory.
+                b"40000" => self.children.push(prefix_bytes(id)),
                 // A submodule's commit: its repository is not here.
-            } else if let Some(w) = wanted.get(e.oid) {
-                self.direct.push((row, w));
+                b"160000" => {}
+                _ => {
+                    if let Some(w) = wanted.get_bytes(id) {
+                        self.direct.push((row, w));
+                    }
+                }
             }
         }
         self.child_end.push(self.children.len() as u32);
@@ -130,12 +134,37 @@ impl Wanted {
     }
 
     fn get(&self, id: &gix::hash::oid) -> Option<u32> {
-        let k = Self::key(id);
+        self.get_bytes(id.as_bytes())
+    }
+
+    fn get_bytes(&self, id: &[u8]) -> Option<u32> {
+        let k = (usize::from(id[0]) << 8) | usize::from(id[1]);
         if self.bits[k >> 6] & (1 << (k & 63)) == 0 {
             return None;
         }
-        self.ids.get(id).copied()
+        self.ids.get(&ObjectId::try_from(id).ok()?).copied()
     }
+}
+
+/// The entries of a tree object, `(mode, 20-byte id)`, read with the least work: this runs over
+/// every entry of every tree in the repository (tens of millions on large histories). A
+/// malformed tree ends the iteration early.
+fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        let space = memchr::memchr(b' ', rest)?;
+        let mode = &rest[..space];
+        let nul = space + 1 + memchr::memchr(0, &rest[space + 1..])?;
+        let id = rest.get(nul + 1..nul + 21)?;
+        rest = &rest[nul + 21..];
+        Some((mode, id))
+    })
+}
+
+fn prefix_bytes(id: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&id[..8]);
+    u64::from_be_bytes(b)
 }
 
 fn prefix(oid: &gix::hash::oid) -> u64 {
@@ -144,25 +173,35 @@ fn prefix(oid: &gix::hash::oid) -> u64 {
     u64::from_be_bytes(b)
 }
 
+/// Where a tree object is: at `offset` in pack number `pack`, or loose (`pack == LOOSE`).
+#[derive(Debug, Clone, Copy)]
+struct TreeLoc {
+    pack: u32,
+    offset: u64,
+    id: ObjectId,
+}
+
+const LOOSE: u32 = u32::MAX;
+
 /// Per-thread collector that hands its records to the shared state when dropped (gix clones
 /// the processor for each worker thread and drops the clones when the pack is done).
 struct Collector<'a> {
-    trees: TreeTable,
     commits: Vec<CommitNode>,
+    trees: Vec<TreeLoc>,
     shared: &'a Mutex<Collected>,
 }
 
 #[derive(Default)]
 struct Collected {
-    trees: TreeTable,
     commits: Vec<CommitNode>,
+    trees: Vec<TreeLoc>,
 }
 
 impl Clone for Collector<'_> {
     fn clone(&self) -> Self {
         Collector {
-            trees: TreeTable::default(),
             commits: Vec::new(),
+            trees: Vec::new(),
             shared: self.shared,
         }
     }
@@ -170,12 +209,12 @@ impl Clone for Collector<'_> {
 
 impl Drop for Collector<'_> {
     fn drop(&mut self) {
-        if self.trees.keys.is_empty() && self.commits.is_empty() {
+        if self.trees.is_empty() && self.commits.is_empty() {
             return;
         }
         let mut g = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        g.trees.append(&self.trees);
         g.commits.append(&mut self.commits);
+        g.trees.append(&mut self.trees);
     }
 }
 
@@ -183,6 +222,10 @@ impl Drop for Collector<'_> {
 #[derive(Debug, Default)]
 pub struct Inventory {
     commits: Vec<CommitNode>,
+    /// Where every tree is, for the tree pass.
+    trees: Vec<TreeLoc>,
+    /// The packs read, in the order of `TreeLoc::pack`.
+    pack_paths: Vec<PathBuf>,
     pub packs: usize,
     pub loose: usize,
     pub shallow: bool,
@@ -253,21 +296,23 @@ fn parse_commit(id: ObjectId, data: &[u8]) -> Option<CommitNode> {
     None
 }
 
-/// Calls `handle` for every object in the object database: packs by traversal (on gix's
-/// worker threads, `handle` cloned for each), then loose objects. Unreadable packs and
-/// objects go to `on_error`; the pass goes on. Returns the number of packs and loose objects.
+/// Calls `handle(kind, id, data, pack, offset)` for every object in the object database: packs
+/// by traversal (on gix's worker threads, `handle` cloned for each), then loose objects (pack
+/// `LOOSE`). Unreadable packs and objects go to `on_error`; the pass goes on. Returns the
+/// packs read and the number of loose objects.
 fn each_object<H>(
     repo: &gix::Repository,
     threads: usize,
     handle: H,
     on_error: &mut dyn FnMut(SourceError),
-) -> (usize, usize)
+) -> (Vec<PathBuf>, usize)
 where
-    H: FnMut(Kind, &gix::hash::oid, &[u8]) + Clone + Send,
+    H: FnMut(Kind, &gix::hash::oid, &[u8], u32, u64) + Clone + Send,
 {
     let hash = repo.object_hash();
     let interrupt = AtomicBool::new(false);
-    let (mut packs, mut loose_count) = (0, 0);
+    let mut packs: Vec<PathBuf> = Vec::new();
+    let mut loose_count = 0;
     for dir in object_dirs(repo) {
         for idx in pack_indexes(&dir) {
             let bundle = match pack::Bundle::at(&idx, hash) {
@@ -280,13 +325,14 @@ where
                     continue;
                 }
             };
-            packs += 1;
+            let pack_no = packs.len() as u32;
+            packs.push(idx.clone());
             let mut h = handle.clone();
             let processor = move |kind: Kind,
                                   data: &[u8],
                                   entry: &pack::index::Entry,
                                   _: &dyn gix::progress::Progress| {
-                h(kind, &entry.oid, data);
+                h(kind, &entry.oid, data, pack_no, entry.pack_offset);
                 Ok(())
             };
             let result = bundle.index.traverse(
@@ -327,7 +373,7 @@ where
             };
             loose_count += 1;
             match loose.try_find(&id, &mut buf) {
-                Ok(Some(obj)) => h(obj.kind, &id, obj.data),
+                Ok(Some(obj)) => h(obj.kind, &id, obj.data, LOOSE, 0),
                 Ok(None) => {}
                 Err(e) => on_error(SourceError {
                     path: format!("object {id}"),
@@ -352,15 +398,15 @@ where
     let shared = Mutex::new(Collected::default());
     let max = opts.max_blob_size;
     let collector = Collector {
-        trees: TreeTable::default(),
         commits: Vec::new(),
+        trees: Vec::new(),
         shared: &shared,
     };
     let mut errors = visitor.clone();
     let handle = {
         let mut visit = visitor;
         let mut collect = collector.clone();
-        move |kind: Kind, oid: &gix::hash::oid, data: &[u8]| match kind {
+        move |kind: Kind, oid: &gix::hash::oid, data: &[u8], pack: u32, offset: u64| match kind {
             Kind::Blob => {
                 if data.len() as u64 > max {
                     visit(Event::TooLarge {
@@ -379,53 +425,125 @@ where
                     collect.commits.push(node);
                 }
             }
-            Kind::Tree | Kind::Tag => {}
+            Kind::Tree => collect.trees.push(TreeLoc {
+                pack,
+                offset,
+                id: oid.to_owned(),
+            }),
+            Kind::Tag => {}
         }
     };
-    let (packs, loose) = each_object(repo, opts.threads, handle, &mut |e| errors(Event::Error(e)));
+    let (pack_paths, loose) =
+        each_object(repo, opts.threads, handle, &mut |e| errors(Event::Error(e)));
     drop(collector);
-    let mut commits = shared
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .commits;
-    // The same commit can sit in several packs, or in a pack and loose.
+    let Collected {
+        mut commits,
+        mut trees,
+    } = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    // The same object can sit in several packs, or in a pack and loose.
     commits.sort_by_key(|c| c.id);
     commits.dedup_by_key(|c| c.id);
+    trees.sort_by_key(|t| t.id);
+    trees.dedup_by_key(|t| t.id);
     Ok(Inventory {
         commits,
-        packs,
+        trees,
+        packs: pack_paths.len(),
+        pack_paths,
         loose,
         shallow: repo.is_shallow().unwrap_or(false),
     })
 }
 
-/// The tree pass (only when there are findings): records every tree's subtrees and the
-/// wanted blobs it lists. Memory stays proportional to the number of trees, not to the
-/// number of tree entries.
+/// The tree pass (only when there are findings): reads every tree the blob pass located and
+/// records its subtrees and the wanted blobs it lists. Trees are decoded by pack offset, in
+/// order, with a cache for delta bases, so blobs are not decompressed again; memory stays
+/// proportional to the number of trees, not to the number of tree entries.
 fn tree_pass(
     repo: &gix::Repository,
+    inventory: &Inventory,
     threads: usize,
     wanted: &Wanted,
-    errors: &mut Vec<SourceError>,
 ) -> TreeTable {
-    let shared = Mutex::new(Collected::default());
-    let collector = Collector {
-        trees: TreeTable::default(),
-        commits: Vec::new(),
-        shared: &shared,
-    };
-    let handle = {
-        let mut collect = collector.clone();
-        move |kind: Kind, oid: &gix::hash::oid, data: &[u8]| {
-            if kind == Kind::Tree {
-                collect.trees.push(prefix(oid), data, wanted);
-            }
+    let hash = repo.object_hash();
+    let mut table = TreeTable::default();
+    let mut by_pack: Vec<Vec<(u64, u64)>> = vec![Vec::new(); inventory.pack_paths.len()];
+    let mut loose: Vec<ObjectId> = Vec::new();
+    for t in &inventory.trees {
+        match by_pack.get_mut(t.pack as usize) {
+            Some(v) => v.push((t.offset, prefix(&t.id))),
+            None => loose.push(t.id),
         }
+    }
+    for (path, mut locs) in inventory.pack_paths.iter().zip(by_pack) {
+        if locs.is_empty() {
+            continue;
+        }
+        let Ok(bundle) = pack::Bundle::at(path, hash) else {
+            // Reported by the blob pass.
+            continue;
+        };
+        locs.sort_unstable();
+        let chunk = locs.len().div_ceil(threads.max(1));
+        let parts: Vec<TreeTable> = std::thread::scope(|s| {
+            let workers: Vec<_> = locs
+                .chunks(chunk)
+                .map(|part| {
+                    let bundle = &bundle;
+                    s.spawn(move || decode_trees(bundle, part, wanted))
+                })
+                .collect();
+            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+        });
+        for part in &parts {
+            table.append(part);
+        }
+    }
+    let mut buf = Vec::new();
+    for id in loose {
+        if let Ok(Some(data)) = repo.objects.try_find(&id, &mut buf) {
+            table.push(prefix(&id), data.data, wanted);
+        }
+    }
+    table
+}
+
+/// Decodes the trees at `locs` (sorted by offset) from one pack.
+fn decode_trees(bundle: &pack::Bundle, locs: &[(u64, u64)], wanted: &Wanted) -> TreeTable {
+    let mut table = TreeTable::default();
+    let mut inflate = gix::zlib::Inflate::default();
+    // Tree deltas are based on other trees, mostly ones just before them in the pack.
+    let mut cache = pack::cache::lru::MemoryCappedHashmap::new(32 << 20);
+    let mut buf = Vec::new();
+    let resolve = |id: &gix::hash::oid, _: &mut Vec<u8>| {
+        bundle
+            .index
+            .lookup(id)
+            .map(|i| {
+                bundle
+                    .pack
+                    .entry(bundle.index.pack_offset_at_index(i))
+                    .map(pack::data::decode::entry::ResolvedBase::InPack)
+            })
+            .transpose()
     };
-    each_object(repo, threads, handle, &mut |e| errors.push(e));
-    drop(collector);
-    let c = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    c.trees
+    for &(offset, key) in locs {
+        let Ok(entry) = bundle.pack.entry(offset) else {
+            continue;
+        };
+        match bundle
+            .pack
+            .decode_entry(entry, &mut buf, &mut inflate, &resolve, &mut cache)
+        {
+            Ok(out) => {
+                let n = (out.object_size as usize).min(buf.len());
+                table.push(key, &buf[..n], wanted);
+            }
+            // Reported by the blob pass.
+            Err(_) => continue,
+        }
+    }
+    table
 }
 
 /// The set of wanted blobs below each tree, computed from the tree table with memoisation.
@@ -590,9 +708,7 @@ pub fn provenance(
         commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     let wanted_ids: Vec<ObjectId> = wanted.iter().map(object_id).collect();
     let wanted_index = Wanted::new(&wanted_ids);
-    // Objects the tree pass cannot read were already reported by the blob pass.
-    let mut errors = Vec::new();
-    let table = tree_pass(repo, opts.threads, &wanted_index, &mut errors);
+    let table = tree_pass(repo, inventory, opts.threads, &wanted_index);
     stats.trees = table.keys.len();
     let mut c = Containment::new(&table, wanted_ids);
 
@@ -814,7 +930,29 @@ pub fn iso8601_utc(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::iso8601_utc;
+    use super::{iso8601_utc, tree_entries};
+
+    #[test]
+    fn tree_entries_reads_modes_and_ids() {
+        let mut t = Vec::new();
+        t.extend_from_slice(b"100644 a.txt\0");
+        t.extend_from_slice(&[1u8; 20]);
+        t.extend_from_slice(b"40000 dir with space\0");
+        t.extend_from_slice(&[2u8; 20]);
+        t.extend_from_slice(b"160000 sub\0");
+        t.extend_from_slice(&[3u8; 20]);
+        let got: Vec<_> = tree_entries(&t).collect();
+        assert_eq!(
+            got,
+            vec![
+                (&b"100644"[..], &[1u8; 20][..]),
+                (&b"40000"[..], &[2u8; 20][..]),
+                (&b"160000"[..], &[3u8; 20][..]),
+            ]
+        );
+        // Truncated: no partial entry.
+        assert_eq!(tree_entries(&t[..t.len() - 1]).count(), 2);
+    }
 
     #[test]
     fn dates() {

@@ -345,6 +345,9 @@ pub struct Finding {
     pub rotate: Option<String>,
     pub checksum: Option<ChecksumState>,
     pub context: Context,
+    /// Set when the secret was found inside encoded text (`base64`, `percent`); the location is
+    /// the encoded text's.
+    pub decoded_from: Option<&'static str>,
     pub blob: BlobId,
     /// Set when the blob was found in git history.
     pub provenance: Option<Provenance>,

@@ -34,6 +34,9 @@ pub struct BlobFinding {
     pub confidence: Confidence,
     pub checksum: Option<ChecksumState>,
     pub context: Context,
+    /// The encoding the secret was found under (`base64`, `percent`); the location is then
+    /// the encoded text's.
+    pub decoded_from: Option<&'static str>,
 }
 
 /// Counters for the run summary. Shared by worker threads.
@@ -105,11 +108,15 @@ pub fn locate(hay: &[u8], matches: &[Match]) -> Vec<BlobFinding> {
             column,
             end_line,
             end_column,
-            secret: Secret::new(&hay[m.span.clone()]),
+            secret: match &m.decoded {
+                Some(d) => Secret::new(&d.secret),
+                None => Secret::new(&hay[m.span.clone()]),
+            },
             partner: m.partner.clone().map(|p| Secret::new(&hay[p])),
             confidence: m.confidence,
             checksum: m.checksum,
             context: context(hay, m.span.start, m.span.end),
+            decoded_from: m.decoded.as_ref().map(|d| d.encoding.as_str()),
         });
     }
     out
@@ -562,6 +569,7 @@ pub fn to_finding(rules: &RuleSet, bf: &BlobFinding, path: &str, blob: BlobId) -
         rotate: rule.rotate.clone(),
         checksum: bf.checksum,
         context: bf.context.clone(),
+        decoded_from: bf.decoded_from,
         blob,
         provenance: None,
         validation: None,

@@ -444,3 +444,34 @@ fn bad_rule_file_names_file_line_and_field() {
         .stderr(predicate::str::contains("rules/acme.yaml:7:5"))
         .stderr(predicate::str::contains("unknown field `rotate_url`"));
 }
+
+#[test]
+fn secrets_inside_base64_and_percent_encoding_are_found_at_the_encoded_text() {
+    let b64 = "c2stcHJvai1wODVNb0tTUmJRdVFEZlpBS1hkN1QzQmxia0ZKb293eHBWSzVWeDBoM3RiUUtWcVQ=";
+    let dir = tree(&[
+        (
+            "k8s/secret.yaml",
+            &format!("apiVersion: v1\ndata:\n  OPENAI_API_KEY: {b64}\nkind: Secret\nmetadata:\n  name: app\n"),
+        ),
+        (
+            "notes.txt",
+            &format!("see https://x.test/?k={}\n", PROJECT.replace('-', "%2D")),
+        ),
+    ]);
+    let out = stdout_of(scan_in(dir.path()).args(["-q", "-f", "jsonl"]));
+    let found: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(found.len(), 2, "{out}");
+    let k8s = &found[0];
+    assert_eq!(k8s["path"], "k8s/secret.yaml");
+    assert_eq!(k8s["rule_id"], "openai.project-key");
+    assert_eq!(k8s["decoded_from"], "base64");
+    assert_eq!((k8s["line"].clone(), k8s["column"].clone()), (3.into(), 19.into()));
+    // The decoded secret is what is redacted and fingerprinted.
+    assert_eq!(k8s["secret"], "sk-proj-…(56 chars)");
+    let url = &found[1];
+    assert_eq!(url["decoded_from"], "percent");
+    assert_eq!(url["rule_id"], "openai.project-key");
+}

@@ -14,6 +14,7 @@
 //! offline checksums. Paired rules then pick up their partner (an AWS secret key its key id).
 
 pub mod checksum;
+pub mod decode;
 pub mod entropy;
 pub mod generic;
 pub mod keywords;
@@ -38,7 +39,24 @@ pub struct Match {
     pub partner: Option<Range<usize>>,
     pub confidence: Confidence,
     pub checksum: Option<ChecksumState>,
+    /// Set when the secret was found inside encoded text: `span` is then the encoded text.
+    pub decoded: Option<Decoded>,
 }
+
+/// A secret found after decoding: the decoded secret and how it was encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub secret: Vec<u8>,
+    pub encoding: decode::Encoding,
+    /// The decode rule that found the encoded text.
+    pub via: usize,
+}
+
+/// How many encodings deep the matcher looks (base64 inside base64 is two).
+const MAX_DECODE_DEPTH: usize = 2;
+
+/// Most decoded bytes scanned for one input, over all its encoded captures.
+const MAX_DECODED_PER_INPUT: usize = 1 << 20;
 
 /// Errors building a matcher.
 #[derive(Debug, thiserror::Error)]
@@ -114,19 +132,89 @@ impl Matcher {
 
     /// All confirmed matches in `hay`, ordered by position then rule.
     pub fn find(&self, hay: &[u8], scratch: &mut Scratch) -> Vec<Match> {
+        self.find_at(hay, scratch, 0)
+    }
+
+    fn find_at(&self, hay: &[u8], scratch: &mut Scratch, depth: usize) -> Vec<Match> {
         self.collect_windows(hay, scratch);
         let mut out = Vec::new();
         let windows = std::mem::take(&mut scratch.windows);
         for &(r, start, end) in &windows {
+            if self.rules.rules[r as usize].decode.is_some() && depth >= MAX_DECODE_DEPTH {
+                continue;
+            }
             self.confirm(hay, r as usize, start..end, scratch, &mut out);
         }
         scratch.windows = windows;
         if out.is_empty() {
             return out;
         }
+        if out
+            .iter()
+            .any(|m| self.rules.rules[m.rule].decode.is_some())
+        {
+            out = self.decode_and_rescan(hay, out, scratch, depth);
+        }
         out.sort_by_key(|m| (m.span.start, m.rule));
         self.drop_generic_overlaps(&mut out);
         self.pair_up(hay, &mut out);
+        out
+    }
+
+    /// Replaces each match of a decode rule by the matches found in its decoded text, placed at
+    /// the encoded text.
+    fn decode_and_rescan(
+        &self,
+        hay: &[u8],
+        matches: Vec<Match>,
+        scratch: &mut Scratch,
+        depth: usize,
+    ) -> Vec<Match> {
+        let mut out = Vec::with_capacity(matches.len());
+        let mut budget = MAX_DECODED_PER_INPUT;
+        let mut seen: Vec<Range<usize>> = Vec::new();
+        for m in matches {
+            let Some(encoding) = self.rules.rules[m.rule].decode else {
+                out.push(m);
+                continue;
+            };
+            // Two decode rules capturing the same text decode it once.
+            if seen.contains(&m.span) {
+                continue;
+            }
+            seen.push(m.span.clone());
+            let encoded = &hay[m.span.clone()];
+            let Some(decoded) = encoding.decode(encoded) else {
+                continue;
+            };
+            // Nothing was encoded: the text was already scanned as it is.
+            if decoded == encoded {
+                continue;
+            }
+            if decoded.len() > budget {
+                continue;
+            }
+            budget -= decoded.len();
+            for inner in self.find_at(&decoded, scratch, depth + 1) {
+                let secret = match &inner.decoded {
+                    Some(d) => d.secret.clone(),
+                    None => decoded[inner.span.clone()].to_vec(),
+                };
+                out.push(Match {
+                    rule: inner.rule,
+                    span: m.span.clone(),
+                    // A partner inside the decoded text has no place in this input.
+                    partner: None,
+                    confidence: inner.confidence,
+                    checksum: inner.checksum,
+                    decoded: Some(Decoded {
+                        secret,
+                        encoding: inner.decoded.as_ref().map_or(encoding, |d| d.encoding),
+                        via: m.rule,
+                    }),
+                });
+            }
+        }
         out
     }
 
@@ -226,6 +314,7 @@ impl Matcher {
                         partner: None,
                         confidence,
                         checksum,
+                        decoded: None,
                     });
                 }
             }
@@ -245,6 +334,10 @@ impl Matcher {
     fn accept(&self, rule: &Rule, secret: &[u8]) -> Option<(Confidence, Option<ChecksumState>)> {
         if secret.is_empty() {
             return None;
+        }
+        // Encoded text is judged by what it decodes to.
+        if rule.decode.is_some() {
+            return Some((rule.confidence, None));
         }
         if let Some(min) = rule.min_entropy {
             if entropy::shannon(secret) < min {

@@ -34,6 +34,9 @@ pub struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum: Option<ChecksumState>,
     pub snippet: String,
+    /// The encoding the secret was hidden under; the location is the encoded text's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoded_from: Option<&'static str>,
     pub blob: String,
     /// The commit that added the secret (commit-range scans), or that introduced the blob
     /// (history scans).
@@ -79,6 +82,7 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
         rotate: f.rotate.as_deref(),
         checksum: f.checksum,
         snippet: r.snippet(f),
+        decoded_from: f.decoded_from,
         blob: f.blob.to_hex(),
         commit: f
             .commit

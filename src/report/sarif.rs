@@ -93,6 +93,8 @@ struct ResultProperties {
     secret: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     rotate: Option<String>,
+    #[serde(rename = "decodedFrom", skip_serializing_if = "Option::is_none")]
+    decoded_from: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<crate::finding::Commit>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -306,6 +308,7 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
             confidence: f.confidence,
             secret: r.secret_text(f),
             rotate: f.rotate.clone(),
+            decoded_from: f.decoded_from,
             commit: f
                 .commit
                 .clone()

@@ -45,6 +45,9 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         if let Some(p) = r.partner_text(f) {
             facts.push(format!("paired with {p}"));
         }
+        if let Some(enc) = f.decoded_from {
+            facts.push(format!("decoded from {enc}"));
+        }
         match f.checksum {
             Some(ChecksumState::Valid) => facts.push("checksum valid".into()),
             Some(ChecksumState::Invalid) => facts.push("checksum INVALID".into()),

@@ -72,7 +72,7 @@ pub fn check(
         if rule.examples.is_empty() && !imported {
             fail("has no examples".into());
         }
-        if rule.rotate.is_none() && !rule.generic && !imported {
+        if rule.rotate.is_none() && !rule.generic && rule.decode.is_none() && !imported {
             fail("has no `rotate` URL".into());
         }
         for ex in &rule.examples {
@@ -137,6 +137,13 @@ fn captures(
     m.find(text, scratch)
         .into_iter()
         .filter_map(|x: Match| {
+            if let Some(d) = &x.decoded {
+                // A decode rule's examples are checked by what its decoded text yields.
+                if d.via == idx || x.rule == idx {
+                    return Some(String::from_utf8_lossy(&d.secret).into_owned());
+                }
+                return None;
+            }
             if x.rule == idx {
                 Some(s(x.span))
             } else if rules[x.rule].pair.is_some_and(|p| p.with == idx) {

@@ -162,6 +162,7 @@ pub struct Rule {
     pub stopwords: Vec<String>,
     pub generic: bool,
     pub skip_global_filters: bool,
+    pub decode: Option<crate::matcher::decode::Encoding>,
     pub examples: Vec<ExampleSyntax>,
     pub negative_examples: Vec<String>,
     /// The live check `--validate` runs, if the rule declares one.
@@ -767,6 +768,7 @@ fn validate_rule(
         stopwords: r.stopwords,
         generic: r.generic,
         skip_global_filters: r.skip_global_filters,
+        decode: r.decode,
         examples: r.examples,
         negative_examples: r.negative_examples,
         validate,

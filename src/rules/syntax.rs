@@ -53,6 +53,10 @@ pub struct RuleSyntax {
     /// Apply the generic-value heuristics (see `matcher::generic`) to the captured value.
     #[serde(default)]
     pub generic: bool,
+    /// The capture is encoded text (`base64` or `percent`): it is decoded and scanned again
+    /// with every rule, and what is found there is reported at the encoded text. Such a rule
+    /// reports nothing itself.
+    pub decode: Option<crate::matcher::decode::Encoding>,
     /// Ignore the global `filters` for this rule (for formats whose values legitimately
     /// look like placeholders to those filters).
     #[serde(default)]

@@ -88,6 +88,7 @@ fn finding(rule: &str, secret: &str, partner: Option<&str>) -> Finding {
         rotate: None,
         checksum: None,
         context: Context::default(),
+        decoded_from: None,
         blob: BlobId::of(b""),
         provenance: None,
         validation: None,

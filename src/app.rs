@@ -415,6 +415,10 @@ fn scan_paths(
         facts = Some(merged);
     }
     let mut outcome = scanned.into_outcome(facts.as_ref());
+    outcome.summary.commits += inventories
+        .iter()
+        .map(|(_, inv)| inv.commit_count() as u64)
+        .sum::<u64>();
     outcome.summary.errors += history_errors.len() as u64;
     outcome.errors.extend(history_errors);
     Ok((outcome, notes))
@@ -537,6 +541,7 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         }
         let mut line = summary_line(
             &mode,
+            summary.commits > 0,
             &summary,
             findings.len(),
             baseline.as_ref(),
@@ -735,6 +740,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 
 fn summary_line(
     mode: &Mode,
+    history: bool,
     s: &Summary,
     findings: usize,
     baseline: Option<&BaselineReport>,
@@ -742,6 +748,7 @@ fn summary_line(
     max_size: u64,
 ) -> String {
     let what = match mode {
+        Mode::Paths if history => plural(s.items, "file and git object", "files and git objects"),
         Mode::Paths => plural(s.items, "file", "files"),
         Mode::Staged => plural(s.items, "staged file", "staged files"),
         Mode::Range(_) => format!(

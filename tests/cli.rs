@@ -468,7 +468,10 @@ fn secrets_inside_base64_and_percent_encoding_are_found_at_the_encoded_text() {
     assert_eq!(k8s["path"], "k8s/secret.yaml");
     assert_eq!(k8s["rule_id"], "openai.project-key");
     assert_eq!(k8s["decoded_from"], "base64");
-    assert_eq!((k8s["line"].clone(), k8s["column"].clone()), (3.into(), 19.into()));
+    assert_eq!(
+        (k8s["line"].clone(), k8s["column"].clone()),
+        (3.into(), 19.into())
+    );
     // The decoded secret is what is redacted and fingerprinted.
     assert_eq!(k8s["secret"], "sk-proj-…(56 chars)");
     let url = &found[1];

@@ -436,7 +436,10 @@ impl Matcher {
     }
 
     /// Attaches to each paired rule's match the nearest match of its partner rule within the
-    /// allowed number of lines; a partner used this way is not reported on its own.
+    /// allowed number of lines; a partner used this way is not reported on its own. "Nearest"
+    /// means fewest lines apart, then a partner no other secret has taken, then fewest bytes
+    /// apart: a secret on the line of its own key id keeps it even when the next line's id is
+    /// closer in bytes.
     fn pair_up(&self, hay: &[u8], out: &mut Vec<Match>) {
         let rules = &self.rules.rules;
         if !out.iter().any(|m| rules[m.rule].pair.is_some()) {
@@ -459,10 +462,10 @@ impl Matcher {
                         (here.end.min(m.span.start), m.span.start)
                     };
                     let lines = memchr::memchr_iter(b'\n', &hay[a..b]).count();
-                    (lines <= pair.within_lines).then_some((b - a, j))
+                    (lines <= pair.within_lines).then_some((lines, used[j], b - a, j))
                 })
                 .min();
-            if let Some((_, j)) = best {
+            if let Some((_, _, _, j)) = best {
                 used[j] = true;
                 out[i].partner = Some(out[j].span.clone());
                 out[i].confidence = out[i].confidence.raised();
@@ -614,6 +617,18 @@ keywords = ["hook"]
                 ("gitleaks.either".into(), "hook!".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_secret_keeps_the_partner_on_its_own_line() {
+        let m = matcher(RULES);
+        // The second line's id is closer in bytes to the first secret than the first line's.
+        let hay = b"tid-1111 xxxxxxxxxxxxxxxxxxxx test_secret = Aa1Bb2Cc3D\ntid-2222 test_secret = Ee4Ff5Gg6H\n";
+        let mut s = m.scratch();
+        let got = m.find(hay, &mut s);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(&hay[got[0].partner.clone().unwrap()], b"tid-1111");
+        assert_eq!(&hay[got[1].partner.clone().unwrap()], b"tid-2222");
     }
 
     #[test]

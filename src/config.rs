@@ -131,7 +131,7 @@ impl Config {
                     file: file.clone(),
                     line,
                     column,
-                    message: strip_location(&e.to_string()),
+                    message: crate::rules::strip_location(&e.to_string()),
                 }
             })?
         };
@@ -300,14 +300,6 @@ fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
         .map_or(0, |i| i + 1)
-}
-
-/// The YAML error text repeats the position that the error already shows.
-pub(crate) fn strip_location(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -164,7 +164,7 @@ impl Baseline {
                 file: file.clone(),
                 line,
                 column,
-                message: crate::config::strip_location(&e.to_string()),
+                message: crate::rules::strip_location(&e.to_string()),
             }
         })?;
         if parsed.version != 1 {

@@ -641,8 +641,9 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<
     })
 }
 
-/// The YAML error text repeats the position that `RuleError::Parse` already shows.
-fn strip_location(msg: &str) -> String {
+/// The YAML error text repeats the position that the error already shows (used for every YAML
+/// file keyhound reads: rules, configuration, baselines).
+pub(crate) fn strip_location(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),

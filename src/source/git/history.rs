@@ -484,18 +484,34 @@ fn tree_pass(
             continue;
         };
         locs.sort_unstable();
-        let chunk = locs.len().div_ceil(threads.max(1));
-        let parts: Vec<TreeTable> = std::thread::scope(|s| {
-            let workers: Vec<_> = locs
-                .chunks(chunk)
-                .map(|part| {
-                    let bundle = &bundle;
-                    s.spawn(move || decode_trees(bundle, part, wanted))
+        // Runs of consecutive trees, handed out to the workers as they finish: later trees
+        // are larger (repositories grow), so equal halves would leave one worker idle.
+        let threads = threads.max(1);
+        let chunks: Vec<&[(u64, u64)]> = locs.chunks(locs.len().div_ceil(threads * 8)).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let parts: Vec<(usize, TreeTable)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (bundle, chunks, next) = (&bundle, &chunks, &next);
+                    s.spawn(move || {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(part) = chunks.get(i) else {
+                                break done;
+                            };
+                            done.push((i, decode_trees(bundle, part, wanted)));
+                        }
+                    })
                 })
                 .collect();
-            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+            workers
+                .into_iter()
+                .filter_map(|w| w.join().ok())
+                .flatten()
+                .collect()
         });
-        for part in &parts {
+        for (_, part) in &parts {
             table.append(part);
         }
     }

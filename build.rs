@@ -64,6 +64,7 @@ fn main() {
 const TYPED: &[&str] = &[
     "min_entropy",
     "window",
+    "single_line",
     "secret_group",
     "generic",
     "skip_global_filters",

@@ -236,8 +236,18 @@ impl Matcher {
                         continue;
                     };
                     let w = compiled.window;
-                    let start = hit_start.saturating_sub(w);
-                    let end = hit_end.saturating_add(w).min(hay.len());
+                    let mut start = hit_start.saturating_sub(w);
+                    let mut end = hit_end.saturating_add(w).min(hay.len());
+                    if compiled.single_line {
+                        // The line ends stay in the window: a pattern may consume the
+                        // newline around a value as a delimiter.
+                        if let Some(i) = memchr::memrchr(b'\n', &hay[start..hit_start]) {
+                            start += i;
+                        }
+                        if let Some(i) = memchr::memchr(b'\n', &hay[hit_end..end]) {
+                            end = hit_end + i + 1;
+                        }
+                    }
                     let last = last_window[r as usize];
                     if last != NO_WINDOW {
                         let lw = &mut windows[last as usize];
@@ -629,6 +639,39 @@ keywords = ["hook"]
         assert_eq!(got.len(), 2, "{got:?}");
         assert_eq!(&hay[got[0].partner.clone().unwrap()], b"tid-1111");
         assert_eq!(&hay[got[1].partner.clone().unwrap()], b"tid-2222");
+    }
+
+    #[test]
+    fn single_line_rules_search_only_the_keyword_line() {
+        let yaml = |single: bool| {
+            format!(
+                r#"
+provider: Test
+rules:
+  - id: test.line
+    name: Line
+    keywords: [api_key]
+    pattern: '(?:api_key\s*=\s*|^)([A-Za-z0-9]{{12}})(?:\s|$)'
+    single_line: {single}
+    rotate: https://example.com/rotate
+    examples: ["api_key = A1b2C3d4E5f6"]
+"#
+            )
+        };
+        // The value on the next line is reached only when the search may cross the newline.
+        let hay = b"x\napi_key =\nZq9vX2mK7pL4\ny";
+        assert_eq!(secrets(&matcher(&yaml(false)), hay).len(), 1);
+        assert!(secrets(&matcher(&yaml(true)), hay).is_empty());
+        // On its own line, a value at the end of the line (newline or end of input) is found,
+        // and `^` still anchors at the start of the keyword's line.
+        for hay in [
+            &b"x\napi_key = Zq9vX2mK7pL4\ny"[..],
+            b"api_key = Zq9vX2mK7pL4",
+            b"x\r\napi_key = Zq9vX2mK7pL4\r\n",
+        ] {
+            let got = secrets(&matcher(&yaml(true)), hay);
+            assert_eq!(got, vec![("test.line".into(), "Zq9vX2mK7pL4".into())]);
+        }
     }
 
     #[test]

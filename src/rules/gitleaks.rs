@@ -583,6 +583,7 @@ impl Cx {
                 stopwords,
                 generic: rid.to_ascii_lowercase().contains("generic"),
                 skip_global_filters: false,
+                single_line: false,
                 decode: None,
                 validate: None,
             },

@@ -140,6 +140,8 @@ pub struct CompiledRule {
     pub secret_group: SecretGroup,
     /// Bytes searched on each side of a keyword hit.
     pub window: usize,
+    /// The search stops at the line ends around the keyword hit.
+    pub single_line: bool,
     pub allow: Option<meta::Regex>,
     pub stopwords: Option<aho_corasick::AhoCorasick>,
 }
@@ -157,6 +159,7 @@ pub struct Rule {
     pub checksum: Option<ChecksumKind>,
     pub pair: Option<Pair>,
     pub window: Option<usize>,
+    pub single_line: bool,
     pub secret_group: SecretGroup,
     pub allow: Vec<String>,
     pub stopwords: Vec<String>,
@@ -246,6 +249,7 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         regex,
         secret_group,
         window,
+        single_line: rule.single_line,
         allow,
         stopwords,
     })
@@ -764,6 +768,7 @@ fn validate_rule(
         checksum: r.checksum,
         pair: None,
         window: r.window,
+        single_line: r.single_line,
         secret_group: r.secret_group.map_or(SecretGroup::Auto, SecretGroup::Index),
         allow: r.allow,
         stopwords: r.stopwords,

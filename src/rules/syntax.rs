@@ -41,6 +41,10 @@ pub struct RuleSyntax {
     /// Bytes searched on each side of a keyword hit. Defaults to the pattern's maximum
     /// match length when that is bounded, else 512.
     pub window: Option<usize>,
+    /// A match never spans lines: the pattern runs only over the line holding the keyword
+    /// hit (still at most `window` bytes on each side of it).
+    #[serde(default)]
+    pub single_line: bool,
     /// The capture group holding the secret, by number (0: the whole match). Without it: the
     /// group named `secret`, else group 1, else the whole match.
     pub secret_group: Option<usize>,

@@ -296,6 +296,57 @@ fn parse_commit(id: ObjectId, data: &[u8]) -> Option<CommitNode> {
     None
 }
 
+/// Objects decoded between two releases of a pack's mapped pages (`PackMap::release`). Each
+/// entry of a pack is read about once per pass, so pages of decoded entries are done with;
+/// dropping them keeps the resident set near the heap's size instead of heap + pack.
+const RELEASE_EVERY: usize = 8192;
+
+/// A pack's data, mapped read-only; clones share the mapping.
+#[derive(Clone)]
+struct PackMap(std::sync::Arc<memmap2::Mmap>);
+
+impl std::ops::Deref for PackMap {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl PackMap {
+    fn open(path: &Path) -> std::io::Result<PackMap> {
+        let file = std::fs::File::open(path)?;
+        // SAFETY: the map is read-only, and git never writes into an existing pack file (it
+        // writes new packs under new names and renames them into place).
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        Ok(PackMap(std::sync::Arc::new(map)))
+    }
+
+    /// Drops the mapped pages from this process's resident set. They stay in the page cache,
+    /// and the next read maps them again with the same content.
+    fn release(&self) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: MADV_DONTNEED on a read-only shared file mapping removes page table entries
+        // only; a later read faults in the file's bytes again, so every borrow of the map
+        // keeps seeing the same content.
+        unsafe {
+            let _ = self.0.unchecked_advise(memmap2::UncheckedAdvice::DontNeed);
+        }
+    }
+}
+
+/// Opens a pack's index and its data (`.pack` next to the `.idx`) over a mapping this module
+/// controls.
+fn open_pack(
+    idx: &Path,
+    hash: gix::hash::Kind,
+) -> Result<(pack::index::File, PackMap, pack::data::File<PackMap>), String> {
+    let index = pack::index::File::at(idx, hash).map_err(|e| e.to_string())?;
+    let path = idx.with_extension("pack");
+    let map = PackMap::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let data = pack::data::File::from_data(map.clone(), path, hash).map_err(|e| e.to_string())?;
+    Ok((index, map, data))
+}
+
 /// Calls `handle(kind, id, data, pack, offset)` for every object in the object database: packs
 /// by traversal (on gix's worker threads, `handle` cloned for each), then loose objects (pack
 /// `LOOSE`). Unreadable packs and objects go to `on_error`; the pass goes on. Returns the
@@ -315,12 +366,12 @@ where
     let mut loose_count = 0;
     for dir in object_dirs(repo) {
         for idx in pack_indexes(&dir) {
-            let bundle = match pack::Bundle::at(&idx, hash) {
+            let (index, map, data) = match open_pack(&idx, hash) {
                 Ok(b) => b,
-                Err(e) => {
+                Err(message) => {
                     on_error(SourceError {
                         path: idx.display().to_string(),
-                        message: format!("cannot open pack: {e}"),
+                        message: format!("cannot open pack: {message}"),
                     });
                     continue;
                 }
@@ -328,15 +379,23 @@ where
             let pack_no = packs.len() as u32;
             packs.push(idx.clone());
             let mut h = handle.clone();
+            let seen = std::sync::atomic::AtomicU64::new(0);
+            let (map, seen) = (&map, &seen);
             let processor = move |kind: Kind,
                                   data: &[u8],
                                   entry: &pack::index::Entry,
                                   _: &dyn gix::progress::Progress| {
                 h(kind, &entry.oid, data, pack_no, entry.pack_offset);
+                // Each entry is read once; pages of entries already decoded need not stay
+                // in this process's resident set.
+                let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if n % RELEASE_EVERY as u64 == 0 {
+                    map.release();
+                }
                 Ok(())
             };
-            let result = bundle.index.traverse(
-                &bundle.pack,
+            let result = index.traverse(
+                &data,
                 &mut gix::progress::Discard,
                 &interrupt,
                 processor,
@@ -351,7 +410,7 @@ where
             );
             if let Err(e) = result {
                 on_error(SourceError {
-                    path: bundle.pack.path().display().to_string(),
+                    path: data.path().display().to_string(),
                     message: format!("pack could not be read completely: {e}"),
                 });
             }
@@ -479,7 +538,7 @@ fn tree_pass(
         if locs.is_empty() {
             continue;
         }
-        let Ok(bundle) = pack::Bundle::at(path, hash) else {
+        let Ok((index, map, data)) = open_pack(path, hash) else {
             // Reported by the blob pass.
             continue;
         };
@@ -492,7 +551,7 @@ fn tree_pass(
         let parts: Vec<(usize, TreeTable)> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
-                    let (bundle, chunks, next) = (&bundle, &chunks, &next);
+                    let (pack, chunks, next) = ((&index, &map, &data), &chunks, &next);
                     s.spawn(move || {
                         let mut done = Vec::new();
                         loop {
@@ -500,7 +559,7 @@ fn tree_pass(
                             let Some(part) = chunks.get(i) else {
                                 break done;
                             };
-                            done.push((i, decode_trees(bundle, part, wanted)));
+                            done.push((i, decode_trees(pack, part, wanted)));
                         }
                     })
                 })
@@ -525,32 +584,33 @@ fn tree_pass(
 }
 
 /// Decodes the trees at `locs` (sorted by offset) from one pack.
-fn decode_trees(bundle: &pack::Bundle, locs: &[(u64, u64)], wanted: &Wanted) -> TreeTable {
+fn decode_trees(
+    (index, map, data): (&pack::index::File, &PackMap, &pack::data::File<PackMap>),
+    locs: &[(u64, u64)],
+    wanted: &Wanted,
+) -> TreeTable {
     let mut table = TreeTable::default();
     let mut inflate = gix::zlib::Inflate::default();
     // Tree deltas are based on other trees, mostly ones just before them in the pack.
-    let mut cache = pack::cache::lru::MemoryCappedHashmap::new(32 << 20);
+    let mut cache = pack::cache::lru::MemoryCappedHashmap::new(16 << 20);
     let mut buf = Vec::new();
     let resolve = |id: &gix::hash::oid, _: &mut Vec<u8>| {
-        bundle
-            .index
+        index
             .lookup(id)
             .map(|i| {
-                bundle
-                    .pack
-                    .entry(bundle.index.pack_offset_at_index(i))
+                data.entry(index.pack_offset_at_index(i))
                     .map(pack::data::decode::entry::ResolvedBase::InPack)
             })
             .transpose()
     };
-    for &(offset, key) in locs {
-        let Ok(entry) = bundle.pack.entry(offset) else {
+    for (n, &(offset, key)) in locs.iter().enumerate() {
+        if n % RELEASE_EVERY == RELEASE_EVERY - 1 {
+            map.release();
+        }
+        let Ok(entry) = data.entry(offset) else {
             continue;
         };
-        match bundle
-            .pack
-            .decode_entry(entry, &mut buf, &mut inflate, &resolve, &mut cache)
-        {
+        match data.decode_entry(entry, &mut buf, &mut inflate, &resolve, &mut cache) {
             Ok(out) => {
                 let n = (out.object_size as usize).min(buf.len());
                 table.push(key, &buf[..n], wanted);

@@ -44,24 +44,25 @@ def busy_ticks():
 
 
 def run(cmd, cwd, out):
-    """Runs `cmd` under /usr/bin/time; returns (wall s, peak RSS MB, own CPU s, others CPU s)."""
+    """Runs `cmd`; returns (wall s, peak RSS MB, own CPU s, others CPU s).
+
+    The child is reaped with wait4, whose resource usage gives its peak RSS and CPU time
+    without a wrapper process adding its own start-up to the wall time.
+    """
     hz = os.sysconf("SC_CLK_TCK")
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        b0 = busy_ticks()
-        start = time.perf_counter()
-        with open(out, "wb") as o:
-            subprocess.run(
-                ["/usr/bin/time", "-f", "%M %U %S", "-o", t.name] + [str(c) for c in cmd],
-                cwd=cwd,
-                stdout=o,
-                stderr=subprocess.DEVNULL,
-            )
-        wall = time.perf_counter() - start
-        b1 = busy_ticks()
-        rss_kb, user, system = t.read().split()[-3:]
-    own = float(user) + float(system)
+    b0 = busy_ticks()
+    start = time.perf_counter()
+    with open(out, "wb") as o:
+        child = subprocess.Popen(
+            [str(c) for c in cmd], cwd=cwd, stdout=o, stderr=subprocess.DEVNULL
+        )
+        _, _, usage = os.wait4(child.pid, 0)
+        child.returncode = 0
+    wall = time.perf_counter() - start
+    b1 = busy_ticks()
+    own = usage.ru_utime + usage.ru_stime
     others = max(0.0, (b1 - b0) / hz - own)
-    return wall, int(rss_kb) / 1000, own, others
+    return wall, usage.ru_maxrss / 1000, own, others
 
 
 def count(kind, path):

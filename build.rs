@@ -10,9 +10,14 @@ use std::{env, fmt::Write as _, fs, path::Path};
 
 use serde_json::Value;
 
+#[path = "src/rules/locate.rs"]
+mod locate;
+use locate::line_of_id;
+
 fn main() {
     let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("rules");
     println!("cargo:rerun-if-changed=rules");
+    println!("cargo:rerun-if-changed=src/rules/locate.rs");
     let mut names: Vec<String> = fs::read_dir(&dir)
         .expect("rules/ directory")
         .filter_map(|e| e.ok())
@@ -95,16 +100,4 @@ fn raw(s: &str) -> String {
         hashes.push('#');
     }
     format!("r{hashes}\"{s}\"{hashes}")
-}
-
-/// The 1-based line of `id: <id>` in a rule file.
-fn line_of_id(text: &str, id: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            let t = l.trim_start().trim_start_matches('-').trim_start();
-            t.strip_prefix("id:")
-                .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
-                .unwrap_or(false)
-        })
-        .map_or(1, |i| i + 1)
 }

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod gitleaks;
+mod locate;
 pub mod syntax;
 pub mod validation;
 
@@ -29,6 +30,8 @@ struct BuiltinFile {
     /// The line of each rule's `id:` in the YAML file.
     lines: &'static [(&'static str, usize)],
 }
+
+use locate::line_of_id;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -652,18 +655,6 @@ pub(crate) fn strip_location(msg: &str) -> String {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
     }
-}
-
-/// The line of `id: <id>` in a rule file, for messages (1 when not found).
-fn line_of_id(text: &str, id: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            let t = l.trim_start().trim_start_matches('-').trim_start();
-            t.strip_prefix("id:")
-                .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
-                .unwrap_or(false)
-        })
-        .map_or(1, |i| i + 1)
 }
 
 fn invalid(rule: &Rule, field: &'static str, message: String) -> RuleError {

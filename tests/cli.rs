@@ -1,6 +1,9 @@
 //! End-to-end tests of the `keyhound` binary: exit codes, output formats, walking rules,
 //! redaction, and snapshots of `--help` and every report format.
 
+mod cmd;
+
+use cmd::{keyhound, tree};
 use std::fs;
 use std::path::Path;
 
@@ -11,22 +14,6 @@ use tempfile::TempDir;
 // Random, format-exact fakes (also used as rule examples).
 const LEGACY: &str = "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";
 const PROJECT: &str = "sk-proj-p85MoKSRbQuQDfZAKXd7T3BlbkFJoowxpVK5Vx0h3tbQKVqT";
-
-fn keyhound() -> Command {
-    let mut c = Command::cargo_bin("keyhound").unwrap();
-    c.env_remove("NO_COLOR").env("COLUMNS", "100");
-    c
-}
-
-fn tree(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, content) in files {
-        let p = dir.path().join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, content).unwrap();
-    }
-    dir
-}
 
 fn leaky() -> TempDir {
     tree(&[

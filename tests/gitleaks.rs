@@ -2,34 +2,19 @@
 //! `tests/data/gitleaks/acme.toml` is a team config in gitleaks' format with rules keyhound can
 //! use, fields it cannot, and rules it must skip; every secret below is made up.
 
+mod cmd;
+
+use cmd::{keyhound, tree};
 use std::collections::BTreeSet;
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
-
-fn keyhound() -> Command {
-    let mut c = Command::cargo_bin("keyhound").unwrap();
-    c.env_remove("NO_COLOR").env("COLUMNS", "100");
-    c
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/gitleaks")
         .join(name)
-}
-
-fn tree(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, content) in files {
-        let p = dir.path().join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, content).unwrap();
-    }
-    dir
 }
 
 /// Files with one line per case: what the imported rules must find, and what their

@@ -242,7 +242,11 @@ impl Table {
         let is_match = |sid| dfa.is_special(sid) && dfa.is_match(sid);
         let mut number = vec![0u32; order.len()];
         let mut n = 0u32;
+        let mut first_match = 0u64;
         for pass in [false, true] {
+            if pass {
+                first_match = u64::from(n);
+            }
             for (i, &sid) in order.iter().enumerate() {
                 if is_match(sid) == pass {
                     number[i] = n;
@@ -250,7 +254,6 @@ impl Table {
                 }
             }
         }
-        let first_match = order.iter().filter(|&&s| !is_match(s)).count() as u64;
         if (order.len() as u64) << stride_log2 > u64::from(u32::MAX) {
             return None;
         }

@@ -7,6 +7,7 @@ pub mod diff;
 use std::path::Path;
 
 pub mod history;
+mod objects;
 
 /// Errors opening or reading a repository.
 #[derive(Debug, thiserror::Error)]

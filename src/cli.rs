@@ -123,8 +123,8 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Log validation requests on stderr (-v: one line per check, -vv: retries too); secrets
-    /// are never logged
+    /// Say more on stderr: -v adds history statistics and one line per validation check,
+    /// -vv validation retries too; secrets are never logged
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -234,8 +234,14 @@ pub struct DiffArgs {
 #[command(next_help_heading = "Suppression and configuration")]
 pub struct SuppressArgs {
     /// Do not report the findings listed in this baseline (see `keyhound baseline create`)
+    /// [default: the configuration's `baseline:`, else .keyhound-baseline.yaml at the
+    /// repository root when there is one]
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+
+    /// Use no baseline, not even the repository's .keyhound-baseline.yaml
+    #[arg(long, conflicts_with = "baseline")]
+    pub no_baseline: bool,
 
     /// Report findings on lines marked `keyhound:allow`, `gitleaks:allow` or `pragma:
     /// allowlist secret` too (they are counted in the summary either way)

@@ -5,8 +5,11 @@
 //! that one file and nothing else. Unknown keys are errors that name the file and line.
 //!
 //! What a repository may configure is deliberately narrow: a repository's own file can make
-//! keyhound skip things in that repository, never make it contact anything. In particular there
-//! is no key for validation hosts; those are only accepted on the command line.
+//! keyhound skip things in that repository, never make it contact anything or read anything
+//! outside the repository. There is no key for validation hosts (those are only accepted on the
+//! command line), and a configuration found in a scanned repository (as opposed to one given
+//! with `--config`) may only name files inside that repository, symbolic links resolved. Each
+//! configuration governs only the tree it was found in.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,12 +26,8 @@ pub const FILE_NAME: &str = ".keyhound.yaml";
 /// Errors reading or resolving a configuration file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{file}: cannot read configuration: {source}")]
-    Read {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read the configuration")]
+    Read(#[from] crate::files::ReadError),
     #[error("{file}:{line}:{column}: {message}")]
     Parse {
         file: String,
@@ -72,6 +71,8 @@ pub struct Config {
     pub file: Option<PathBuf>,
     /// The directory paths are relative to (the file's directory).
     pub root: PathBuf,
+    /// Found in a scanned repository: the files it names must stay inside `root`.
+    pub confined: bool,
     pub exclude: Option<Exclude>,
     pub disable_rules: Vec<DisableRule>,
     pub rules: Vec<PathBuf>,
@@ -112,13 +113,16 @@ impl Exclude {
 }
 
 impl Config {
-    /// Reads and resolves the configuration file at `path`.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    /// Reads and resolves the configuration file at `path`. With `confine`, the file was found
+    /// in a scanned repository: it and the files it names must resolve inside its directory.
+    pub fn load(path: &Path, confine: bool) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let root = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let inside = confine.then_some(root.as_path());
+        let text = crate::files::read_text(path, crate::files::MAX_TEXT_FILE, inside)?;
         let syntax: ConfigSyntax = if only_comments(&text) {
             ConfigSyntax::default()
         } else {
@@ -131,14 +135,20 @@ impl Config {
                     file: file.clone(),
                     line,
                     column,
-                    message: crate::rules::strip_location(&e.to_string()),
+                    message: crate::files::redact_message(&crate::rules::strip_location(
+                        &e.to_string(),
+                    )),
                 }
             })?
         };
-        let root = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        if let Some(root) = inside {
+            // A file that does not exist cannot leak anything; reading it fails later.
+            for p in syntax.rules.iter().chain(&syntax.baseline) {
+                if root.join(p).exists() {
+                    crate::files::confine(&root.join(p), root)?;
+                }
+            }
+        }
         let exclude = if syntax.exclude_paths.is_empty() {
             None
         } else {
@@ -178,6 +188,7 @@ impl Config {
             });
         }
         Ok(Config {
+            confined: confine,
             file: Some(path.to_path_buf()),
             rules: syntax.rules.iter().map(|p| root.join(p)).collect(),
             baseline: syntax.baseline.as_ref().map(|p| root.join(p)),
@@ -316,7 +327,7 @@ mod tests {
     #[test]
     fn unknown_key_names_file_and_line() {
         let (_d, p) = write("exclude_paths: [vendor]\nallow_validation_host: evil.test\n");
-        let e = Config::load(&p).unwrap_err().to_string();
+        let e = Config::load(&p, false).unwrap_err().to_string();
         assert!(e.contains(".keyhound.yaml:2:"), "{e}");
         assert!(e.contains("unknown field `allow_validation_host`"), "{e}");
     }
@@ -326,7 +337,7 @@ mod tests {
         let (_d, p) = write(
             "exclude_paths:\n  - '*.lock'\n  - /build\n  - docs/generated/\n  - 'test/**/fixtures'\n",
         );
-        let c = Config::load(&p).unwrap();
+        let c = Config::load(&p, false).unwrap();
         for yes in [
             "Cargo.lock",
             "a/b/yarn.lock",
@@ -363,7 +374,7 @@ mod tests {
     fn relative_paths_resolve_against_the_file() {
         let (d, p) =
             write("rules: [my-rules]\nbaseline: .keyhound-baseline.yaml\nmin_confidence: high\n");
-        let c = Config::load(&p).unwrap();
+        let c = Config::load(&p, false).unwrap();
         assert_eq!(c.rules, vec![d.path().join("my-rules")]);
         assert_eq!(
             c.baseline.as_deref(),
@@ -371,6 +382,6 @@ mod tests {
         );
         assert_eq!(c.min_confidence, Some(Confidence::High));
         let (_d, p) = write("# nothing yet\n");
-        assert!(Config::load(&p).unwrap().exclude.is_none());
+        assert!(Config::load(&p, false).unwrap().exclude.is_none());
     }
 }

@@ -136,13 +136,23 @@ pub struct Location {
     pub end_column: usize,
 }
 
-/// The text around a secret on its line, kept so reporters can show context with the secret
-/// itself redacted. Both sides are bounded and may contain untrusted control characters;
-/// reporters sanitise before printing to a terminal.
+/// The text around a secret on its line, kept so reporters can show context with secrets
+/// redacted. Every secret any finding of the blob covers (this one, others on the line, paired
+/// ids) is a `Secret` part, so a snippet never shows one in full unless asked to. Text parts
+/// are bounded and may contain untrusted control characters: reporters sanitise them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Context {
-    pub before: String,
-    pub after: String,
+    pub parts: Vec<Part>,
+}
+
+/// A piece of a snippet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    /// Another secret on the line.
+    Secret(Secret),
+    /// Where this finding's own secret is.
+    This,
 }
 
 /// Outcome of an offline checksum check on formats that carry one.
@@ -153,7 +163,7 @@ pub enum ChecksumState {
     Invalid,
 }
 
-/// A commit, as reported with findings.
+/// A commit (or an annotated tag), as reported with findings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Commit {
     pub id: String,
@@ -165,21 +175,131 @@ pub struct Commit {
     pub summary: String,
 }
 
-/// Where a blob with a finding sits in git history.
+impl Commit {
+    /// The abbreviated id shown to people.
+    pub fn short_id(&self) -> &str {
+        &self.id[..self.id.len().min(12)]
+    }
+}
+
+/// A repository findings came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Repository {
+    /// Where the repository is, relative to where the scan started, as the user wrote it
+    /// (`.` when a scanned PATH is the repository itself).
+    pub path: String,
+    /// The URL of its `origin` remote (else of its first remote), without credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+}
+
+impl Repository {
+    /// The repository in the current directory, when nothing more is known.
+    pub fn here() -> Repository {
+        Repository {
+            path: ".".into(),
+            remote: None,
+        }
+    }
+}
+
+/// What git history knows about one secret at one path of a repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Provenance {
-    /// The oldest commit that introduced the blob (added it, or changed a file into it), if
-    /// any commit holds it.
-    pub commit: Option<Commit>,
-    /// The blob's path in that commit.
-    pub path: Option<String>,
-    /// How many commits in scope carry the blob in their tree.
+pub struct History {
+    pub repo: std::sync::Arc<Repository>,
+    /// The path in the repository (relative to its root).
+    pub path: String,
+    /// The commit that introduced the secret at this path: its tree holds the secret there and
+    /// its parents' trees do not (the first such commit in topological order). `None` when no
+    /// commit holds it (an object only a ref or nothing reaches).
+    pub introduced: Option<Commit>,
+    /// How many distinct commits hold the secret at this path.
     pub commits: usize,
-    /// Whether the secret (not just this blob) is still present in HEAD's tree.
+    /// Whether the secret is still in HEAD's tree (at any path).
     pub in_head: bool,
     /// False for objects that no ref reaches (dangling commits, dropped stashes); reported
     /// only with `--all-objects`.
     pub reachable: bool,
+}
+
+/// Where a finding comes from. Every report format renders this one type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file on disk. `history` is set when the file sits in a repository whose commits hold
+    /// the secret at this path.
+    File { history: Option<History> },
+    /// Standard input.
+    Stdin,
+    /// A version of a file that only git history holds: reported at the line of the version
+    /// that introduced the secret.
+    History(History),
+    /// A line added to the index (`commit: None`) or by a commit of a range.
+    Added {
+        repo: std::sync::Arc<Repository>,
+        commit: Option<Commit>,
+    },
+    /// The message of a commit or an annotated tag.
+    Message {
+        repo: std::sync::Arc<Repository>,
+        commit: Commit,
+        kind: MessageKind,
+        reachable: bool,
+    },
+}
+
+/// Which kind of object a message belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Commit,
+    Tag,
+}
+
+impl Origin {
+    /// A stable name for the kind of origin (JSON `origin`, SARIF properties).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Origin::File { .. } => "file",
+            Origin::Stdin => "stdin",
+            Origin::History(_) => "history",
+            Origin::Added { commit: None, .. } => "staged",
+            Origin::Added { .. } => "commit",
+            Origin::Message {
+                kind: MessageKind::Commit,
+                ..
+            } => "commit-message",
+            Origin::Message { .. } => "tag-message",
+        }
+    }
+
+    /// The history of the secret at this location, when git knows it.
+    pub fn history(&self) -> Option<&History> {
+        match self {
+            Origin::File { history } => history.as_ref(),
+            Origin::History(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The commit the location is in: the commit of an added line or a message, or the
+    /// introducing commit of a version only history holds. `None` for files on disk.
+    pub fn commit(&self) -> Option<&Commit> {
+        match self {
+            Origin::History(h) => h.introduced.as_ref(),
+            Origin::Added { commit, .. } => commit.as_ref(),
+            Origin::Message { commit, .. } => Some(commit),
+            _ => None,
+        }
+    }
+
+    pub fn repository(&self) -> Option<&Repository> {
+        match self {
+            Origin::File { history } => history.as_ref().map(|h| &*h.repo),
+            Origin::Stdin => None,
+            Origin::History(h) => Some(&h.repo),
+            Origin::Added { repo, .. } | Origin::Message { repo, .. } => Some(repo),
+        }
+    }
 }
 
 /// Whether a live check found the key active.
@@ -349,24 +469,22 @@ pub struct Finding {
     /// the encoded text's.
     pub decoded_from: Option<&'static str>,
     pub blob: BlobId,
-    /// Set when the blob was found in git history.
-    pub provenance: Option<Provenance>,
-    /// The commit whose added lines hold the secret (commit-range scans; `None` for the
-    /// working tree and the index).
-    pub commit: Option<Commit>,
+    /// Where the finding comes from: a file, stdin, history, an added line, a message.
+    pub origin: Origin,
     /// The live check's result, with `--validate`.
     pub validation: Option<Validation>,
 }
 
 impl Finding {
     /// The key used for deterministic output order.
-    pub fn sort_key(&self) -> (&str, usize, usize, &str, &str) {
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, &str, &str) {
         (
             &self.location.path,
             self.location.line,
             self.location.column,
             &self.rule_id,
             self.fingerprint.as_str(),
+            self.origin.commit().map_or("", |c| c.id.as_str()),
         )
     }
 }

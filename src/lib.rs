@@ -1,14 +1,16 @@
 //! keyhound: finds leaked API keys and secrets.
 //!
-//! The engine is a pipeline of narrow modules: `rules` (YAML rules, compiled lazily) →
-//! `matcher` (keyword prefilter + per-rule regex confirmation, pure) → `scan` (dedup by blob
-//! id, locations, deterministic order) → `report` (text, JSON, JSON Lines, SARIF). `source`
-//! produces the content; `app` wires a command-line run together.
+//! The engine is a pipeline of narrow modules: `source` produces blobs (files, stdin, git
+//! history, the index, commit ranges) → `scan` (the one place that matches, with `matcher`,
+//! builds findings, applies allow comments, de-duplicates and orders) → `suppress` (baselines)
+//! → `validate` (opt-in live checks) → `report` (text, JSON, JSON Lines, SARIF). `rules` are
+//! data, compiled lazily; `commands` runs one command line.
 
-pub mod app;
 pub mod blob;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod files;
 pub mod finding;
 pub mod hook;
 pub mod matcher;

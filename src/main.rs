@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use keyhound::app::{self, Exit};
 use keyhound::cli::Cli;
+use keyhound::commands::{self, Exit};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { Exit::Error as u8 } else { 0 });
         }
     };
-    match app::run(cli) {
+    match commands::run(cli) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
             eprintln!("keyhound: error: {e:#}");

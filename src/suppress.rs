@@ -4,8 +4,8 @@
 //! for migration) and the baseline file format. It decides whether a finding is suppressed;
 //! it never hides one silently: callers count what was suppressed and report the counts.
 //!
-//! Allow comments need the scanned bytes, so they are checked where the bytes still are (the
-//! scanner and the git diff source), and only on the lines that have findings. Baselines work
+//! Allow comments need the scanned bytes, so the scanner checks them while it still has the
+//! bytes, and only on the lines that have findings. Baselines work
 //! on finished findings: they are keyed by the content fingerprint (rule id + secret hash), so
 //! a baselined secret stays suppressed wherever it moves and a different secret never is.
 
@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
-use crate::scan::BlobFinding;
 
 /// Markers that suppress findings on their own line or on the line after.
 pub const ALLOW_MARKERS: &[&str] = &[
@@ -70,32 +69,17 @@ pub fn has_allow_marker(line: &[u8]) -> bool {
             .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
 }
 
-/// True when an allow marker sits on the finding's first line or on the line before it.
-pub fn allowed_by_comment(lines: &Lines<'_>, f: &BlobFinding) -> bool {
+/// True when an allow marker sits on `line` (1-based) or on the line before it.
+pub fn allowed_by_comment(lines: &Lines<'_>, line: usize) -> bool {
     let on = |n: usize| lines.get(n).is_some_and(has_allow_marker);
-    on(f.line) || (f.line > 1 && on(f.line - 1))
-}
-
-/// Splits `found` into (kept, allowed by comment). `hay` is the blob the findings came from.
-pub fn split_allowed(hay: &[u8], found: Vec<BlobFinding>) -> (Vec<BlobFinding>, Vec<BlobFinding>) {
-    if found.is_empty() {
-        return (found, Vec::new());
-    }
-    let lines = Lines::new(hay);
-    found
-        .into_iter()
-        .partition(|f| !allowed_by_comment(&lines, f))
+    on(line) || (line > 1 && on(line - 1))
 }
 
 /// Errors reading or writing a baseline.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("{file}: cannot read baseline: {source}")]
-    Read {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read the baseline")]
+    Read(#[from] crate::files::ReadError),
     #[error("{file}:{line}:{column}: {message}")]
     Parse {
         file: String,
@@ -149,12 +133,10 @@ pub struct BaselineOutcome {
 }
 
 impl Baseline {
-    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+    /// Reads the baseline at `path`; with `inside`, it must resolve under that directory.
+    pub fn load(path: &Path, inside: Option<&Path>) -> Result<Baseline, BaselineError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let text = crate::files::read_text(path, crate::files::MAX_TEXT_FILE, inside)?;
         let parsed: BaselineFile = serde_yaml::from_str(&text).map_err(|e| {
             let (line, column) = e
                 .location()
@@ -164,7 +146,9 @@ impl Baseline {
                 file: file.clone(),
                 line,
                 column,
-                message: crate::rules::strip_location(&e.to_string()),
+                message: crate::files::redact_message(&crate::rules::strip_location(
+                    &e.to_string(),
+                )),
             }
         })?;
         if parsed.version != 1 {

@@ -284,7 +284,18 @@ fn unreadable_entries_are_reported_and_the_scan_goes_on() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
+    // One finding, then the error, named, in the report itself.
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let error: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert!(
+        error["error"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("dangling"),
+        "{error}"
+    );
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("dangling"), "{stderr}");
     assert!(stderr.contains("1 error"), "{stderr}");

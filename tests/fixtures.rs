@@ -61,7 +61,7 @@ fn every_positive_line_yields_exactly_one_finding() {
         }
         files += 1;
         let text = std::fs::read(&path).unwrap();
-        let found = s.scan_bytes(&text, &mut scratch);
+        let found = s.find(&text, &mut scratch);
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
@@ -102,7 +102,7 @@ fn every_multiline_positive_file_yields_exactly_one_finding() {
     let mut failures = Vec::new();
     for path in files_under(&dir) {
         let text = std::fs::read(&path).unwrap();
-        let found = s.scan_bytes(&text, &mut scratch);
+        let found = s.find(&text, &mut scratch);
         if found.len() != 1 {
             failures.push(format!(
                 "{}: expected 1 finding, got {:?}",
@@ -123,7 +123,7 @@ fn negatives_yield_nothing() {
     assert!(!files.is_empty(), "no negative fixtures found");
     for path in files {
         let text = std::fs::read(&path).unwrap();
-        for f in s.scan_bytes(&text, &mut scratch) {
+        for f in s.find(&text, &mut scratch) {
             failures.push(format!("{}:{}", path.display(), describe(&s, &f)));
         }
     }

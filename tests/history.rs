@@ -69,6 +69,11 @@ impl Repo {
     fn commit(&mut self, msg: &str) -> String {
         self.clock += 1;
         let date = format!("2024-01-{:02}T12:00:00Z", self.clock);
+        self.commit_at(msg, &date)
+    }
+
+    /// Stages everything and commits with this author and committer date.
+    fn commit_at(&mut self, msg: &str, date: &str) -> String {
         self.git(&["add", "-A"]);
         let out = Std::new("git")
             .current_dir(&self.dir)
@@ -80,8 +85,8 @@ impl Repo {
             .env("GIT_AUTHOR_EMAIL", "ada@example.invalid")
             .env("GIT_COMMITTER_NAME", "Ada Lovelace")
             .env("GIT_COMMITTER_EMAIL", "ada@example.invalid")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
             .output()
             .unwrap();
         assert!(
@@ -171,7 +176,7 @@ fn a_key_added_then_deleted_is_found_with_its_first_commit() {
 }
 
 #[test]
-fn a_key_still_in_head_says_so_and_keeps_its_working_tree_path() {
+fn a_key_whose_line_moves_is_one_finding_at_heads_line() {
     let mut r = Repo::new();
     r.write("app/settings.py", &format!("KEY = \"{KEY_A}\"\n"));
     let first = r.commit("settings");
@@ -181,28 +186,47 @@ fn a_key_still_in_head_says_so_and_keeps_its_working_tree_path() {
         "app/settings.py",
         &format!("# comment\nKEY = \"{KEY_A}\"\n"),
     );
-    let edit = r.commit("edit settings");
+    r.commit("edit settings");
 
     let s = scan(&r.dir, &["."]);
-    // The blob in HEAD (also on disk) and the older blob from history hold the same secret:
-    // both are reported, and both know the secret is still in HEAD.
-    let mut got = summary(&s);
-    got.sort();
-    let mut want = [
-        ("app/settings.py".to_string(), edit.clone(), true),
-        ("app/settings.py".to_string(), first.clone(), true),
-    ];
-    want.sort();
-    assert_eq!(got, want);
-    let on_disk = findings(&s)
-        .into_iter()
-        .find(|f| f["commit"]["id"] == edit.as_str())
-        .unwrap();
-    assert_eq!(on_disk["line"], 2);
-    assert!(on_disk["history"]["action"]
+    // The file on disk and the older version in history hold the same secret at the same
+    // path: one finding, at HEAD's line, with its history attached.
+    assert_eq!(
+        summary(&s),
+        [("app/settings.py".to_string(), first.clone(), true)],
+        "{}\n{}",
+        s.json,
+        s.stderr
+    );
+    let f = findings(&s)[0];
+    assert_eq!(f["line"], 2);
+    assert_eq!(f["origin"], "file");
+    assert_eq!(f["history"]["commits"], 3);
+    assert_eq!(f["repository"]["path"], ".");
+    assert!(f["history"]["action"]
         .as_str()
         .unwrap()
         .starts_with("still in HEAD"));
+
+    // Only history: once, at the introducing version's line, with the commit beside it.
+    let s = scan(&r.dir, &["--history-only", "."]);
+    assert_eq!(
+        summary(&s),
+        [("app/settings.py".to_string(), first.clone(), true)]
+    );
+    assert_eq!(findings(&s)[0]["line"], 1);
+    assert_eq!(findings(&s)[0]["origin"], "history");
+    let text = Command::cargo_bin("keyhound")
+        .unwrap()
+        .current_dir(&r.dir)
+        .args(["scan", "--history-only", ".", "-q", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!("app/settings.py:1:8 @ {}", &first[..8])),
+        "{text}"
+    );
 }
 
 #[test]
@@ -221,10 +245,18 @@ fn one_blob_under_two_paths_in_many_commits_is_scanned_once() {
     // plus the secret: each distinct blob is scanned once.
     let blobs = s.json["summary"]["blobs"].as_u64().unwrap();
     assert_eq!(blobs, 6, "1 secret blob + 5 counter versions");
+    // One finding per path, each introduced by the first commit and held by all six.
     let got = summary(&s);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].1, first);
-    assert_eq!(findings(&s)[0]["history"]["commits"], 6);
+    assert_eq!(
+        got,
+        [
+            ("a/one.py".to_string(), first.clone(), true),
+            ("b/two.py".to_string(), first.clone(), true)
+        ]
+    );
+    for f in findings(&s) {
+        assert_eq!(f["history"]["commits"], 6);
+    }
 
     // With the working tree, the blob is reported under both of its paths.
     let s = scan(&r.dir, &["."]);
@@ -302,7 +334,7 @@ fn packed_and_loose_objects_give_the_same_answer() {
     // A new loose object next to the pack.
     r.write("later.txt", &format!("{KEY_B}\n"));
     let later = r.commit("later");
-    let s = scan(&r.dir, &["--history-only", "."]);
+    let s = scan(&r.dir, &["--history-only", "-v", "."]);
     let mut got = summary(&s);
     got.sort();
     assert_eq!(loose, [("keys.txt".to_string(), added.clone(), false)]);
@@ -390,7 +422,7 @@ fn a_corrupt_object_is_reported_and_the_scan_goes_on() {
 }
 
 #[test]
-fn submodules_are_not_followed_and_the_scan_says_so() {
+fn a_checked_out_submodule_is_a_repository_of_its_own() {
     let mut sub = Repo::new();
     sub.write("inner.env", &format!("KEY={KEY_B}\n"));
     sub.commit("inner");
@@ -408,9 +440,18 @@ fn submodules_are_not_followed_and_the_scan_says_so() {
     ]);
     r.commit("add submodule");
     let s = scan(&r.dir, &["--history-only", "."]);
+    assert_eq!(s.code, 1, "{:?}", summary(&s));
+    let f = findings(&s)[0];
+    assert_eq!(f["path"], "vendor/sub/inner.env");
+    assert_eq!(f["repository"]["path"], "vendor/sub");
+    assert_eq!(s.json["summary"]["repositories"], 2);
+
+    // Not checked out: its history is not here, and the scan says so.
+    r.git(&["submodule", "deinit", "-q", "-f", "vendor/sub"]);
+    let s = scan(&r.dir, &["--history-only", "."]);
     assert_eq!(s.code, 0, "{:?}", summary(&s));
     assert!(
-        s.stderr.contains("1 submodule is not followed"),
+        s.stderr.contains("1 submodule is not checked out"),
         "{}",
         s.stderr
     );

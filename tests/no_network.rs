@@ -2,8 +2,8 @@
 //! process-wide client counter sees only these runs.
 
 use clap::Parser;
-use keyhound::app::{self, Exit};
 use keyhound::cli::Cli;
+use keyhound::commands::{self, Exit};
 use keyhound::validate::clients_built;
 
 #[test]
@@ -34,7 +34,7 @@ fn the_http_client_is_built_only_with_validate() {
                 .leak(),
         );
         args.extend_from_slice(extra);
-        app::run(Cli::parse_from(args)).unwrap()
+        commands::run(Cli::parse_from(args)).unwrap()
     };
     // Even with every network option but --validate: no client.
     assert_eq!(

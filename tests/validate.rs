@@ -328,13 +328,13 @@ fn scan(set: &Arc<RuleSet>, text: &str) -> Vec<Finding> {
     let scanner = Scanner::new(Matcher::new(Arc::clone(set)).unwrap());
     let mut scratch = scanner.scratch();
     scanner.handle(
-        Event::Blob {
+        Event::File {
             path: "leak.env",
             bytes: text.as_bytes(),
         },
         &mut scratch,
     );
-    scanner.finish().into_outcome(None).findings
+    scanner.finish().into_outcome().findings
 }
 
 fn transport(connect_to: &[String], pki: Option<&Pki>, timeout: Duration) -> UreqTransport {

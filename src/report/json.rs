@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{BaselineReport, Report, ValidationView};
-use crate::finding::{ChecksumState, Commit, Confidence, Finding};
+use crate::finding::{ChecksumState, Commit, Confidence, Finding, Repository};
 use crate::scan::Summary;
 
 /// Version of the JSON document layout.
@@ -38,8 +38,15 @@ pub struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decoded_from: Option<&'static str>,
     pub blob: String,
-    /// The commit that added the secret (commit-range scans), or that introduced the blob
-    /// (history scans).
+    /// Where the finding comes from: `file`, `stdin`, `history` (a version only git history
+    /// holds), `staged`, `commit` (a line a commit of a range added), `commit-message`,
+    /// `tag-message`.
+    pub origin: &'static str,
+    /// The repository, for findings that git knows about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<&'a Repository>,
+    /// The commit of an added line or a message, or the commit that introduced the secret at
+    /// this path (history).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<&'a Commit>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,10 +58,9 @@ pub struct JsonFinding<'a> {
 
 #[derive(Serialize)]
 pub struct JsonHistory<'a> {
-    /// The blob's path in the introducing commit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<&'a str>,
-    /// Commits that carry the blob.
+    /// The path in the repository.
+    pub path: &'a str,
+    /// Distinct commits whose tree holds the secret at this path.
     pub commits: usize,
     /// The secret is still in HEAD's tree.
     pub in_head: bool,
@@ -84,16 +90,18 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
         snippet: r.snippet(f),
         decoded_from: f.decoded_from,
         blob: f.blob.to_hex(),
+        origin: f.origin.kind(),
+        repository: f.origin.repository(),
         commit: f
-            .commit
-            .as_ref()
-            .or_else(|| f.provenance.as_ref().and_then(|p| p.commit.as_ref())),
-        history: f.provenance.as_ref().map(|p| JsonHistory {
-            path: p.path.as_deref(),
-            commits: p.commits,
-            in_head: p.in_head,
-            reachable: p.reachable,
-            action: super::action(p),
+            .origin
+            .commit()
+            .or_else(|| f.origin.history().and_then(|h| h.introduced.as_ref())),
+        history: f.origin.history().map(|h| JsonHistory {
+            path: &h.path,
+            commits: h.commits,
+            in_head: h.in_head,
+            reachable: h.reachable,
+            action: super::action(h),
         }),
         validation: f.validation.as_ref().map(ValidationView::new),
     }
@@ -107,6 +115,25 @@ struct Document<'a> {
     summary: &'a Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<&'a BaselineReport>,
+    /// Files and objects that could not be read.
+    errors: Vec<JsonError>,
+}
+
+/// A file or object that could not be read.
+#[derive(Serialize)]
+struct JsonError {
+    path: String,
+    message: String,
+}
+
+fn errors(r: &Report<'_>) -> Vec<JsonError> {
+    r.errors
+        .iter()
+        .map(|e| JsonError {
+            path: super::sanitize(&e.path),
+            message: super::sanitize(&e.message),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -125,14 +152,20 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         findings: r.findings.iter().map(|f| finding(r, f)).collect(),
         summary: r.summary,
         baseline: r.baseline,
+        errors: errors(r),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
+/// One finding per line; then one line per unreadable file or object, as `{"error": {...}}`.
 pub fn write_lines(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     for f in r.findings {
         serde_json::to_writer(&mut *out, &finding(r, f))?;
+        writeln!(out)?;
+    }
+    for error in errors(r) {
+        serde_json::to_writer(&mut *out, &serde_json::json!({ "error": error }))?;
         writeln!(out)?;
     }
     Ok(())

@@ -5,14 +5,18 @@
 //! stripped of control characters before it can reach a terminal.
 
 mod json;
+pub mod rules_list;
 mod sarif;
+pub mod summary;
 mod text;
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
-use crate::finding::{Finding, LiveState, Provenance, Validation};
-use crate::rules::RuleSet;
+use crate::finding::{Finding, History, LiveState, Origin, Part, Validation};
+use crate::rules::{Rule, RuleSet};
 use crate::scan::Summary;
+use crate::source::SourceError;
 use crate::suppress::BaselineEntry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,11 +35,14 @@ pub enum Format {
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub summary: &'a Summary,
-    pub rules: &'a RuleSet,
+    /// The rules of every scope of the run (a rule is looked up by id).
+    pub rules: &'a [Arc<RuleSet>],
     pub show_secrets: bool,
     pub color: bool,
     /// What the baseline did, when one was used.
     pub baseline: Option<&'a BaselineReport>,
+    /// Files and objects that could not be read.
+    pub errors: &'a [SourceError],
 }
 
 /// What a baseline did in a run.
@@ -52,39 +59,63 @@ pub struct BaselineReport {
 }
 
 impl Report<'_> {
-    /// The secret as it may be shown: raw with `--show-secrets`, else redacted.
-    fn secret_text(&self, f: &Finding) -> String {
+    /// The rule with this id.
+    fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find_map(|s| s.get(id))
+    }
+
+    /// A secret as it may be shown: raw with `--show-secrets`, else redacted; never with
+    /// control characters.
+    fn show(&self, s: &crate::finding::Secret) -> String {
         if self.show_secrets {
-            f.secret.expose().to_string()
+            sanitize(s.expose())
         } else {
-            f.secret.redacted()
+            sanitize(&s.redacted())
         }
     }
 
-    fn partner_text(&self, f: &Finding) -> Option<String> {
-        f.partner.as_ref().map(|p| {
-            if self.show_secrets {
-                p.expose().to_string()
-            } else {
-                p.redacted()
-            }
-        })
+    /// The finding's secret as it may be shown.
+    fn secret_text(&self, f: &Finding) -> String {
+        self.show(&f.secret)
     }
 
-    /// The line around the secret, with the secret shown as `secret_text` and control
+    fn partner_text(&self, f: &Finding) -> Option<String> {
+        f.partner.as_ref().map(|p| self.show(p))
+    }
+
+    /// The line around the secret, with every secret on it shown as `show` does and control
     /// characters removed.
     fn snippet(&self, f: &Finding) -> String {
-        sanitize(&format!(
-            "{}{}{}",
-            f.context.before,
-            self.secret_text(f),
-            f.context.after
-        ))
+        let mut out = String::new();
+        for part in &f.context.parts {
+            match part {
+                Part::Text(t) => out.push_str(&sanitize(t)),
+                Part::Secret(s) => out.push_str(&self.show(s)),
+                Part::This => out.push_str(&self.secret_text(f)),
+            }
+        }
+        out
     }
 }
 
+/// The location as people read it: `path:line:column`, and `@ commit` when the location is
+/// in a commit rather than on disk (a version only history holds, an added line, a message).
+pub fn location_text(f: &Finding) -> String {
+    let loc = &f.location;
+    let mut s = format!("{}:{}:{}", sanitize(&loc.path), loc.line, loc.column);
+    let in_commit = match &f.origin {
+        Origin::File { .. } | Origin::Stdin => None,
+        other => other.commit(),
+    };
+    if let Some(c) = in_commit {
+        s.push_str(" @ ");
+        s.push_str(&c.id[..c.id.len().min(8)]);
+    }
+    s
+}
+
 /// What to do about a secret found in history.
-pub fn action(p: &Provenance) -> &'static str {
+pub fn action(p: &History) -> &'static str {
     if p.in_head {
         "still in HEAD: rotate the key, then remove it from the code"
     } else if !p.reachable {
@@ -141,7 +172,8 @@ pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Re
 }
 
 /// Removes control characters (including ESC, so no terminal escape sequences survive) and
-/// replaces tabs with spaces.
+/// replaces tabs with spaces. Applied to every text keyhound did not write itself: scanned
+/// content, paths, commit metadata, rule text from rule files, answers from providers.
 pub fn sanitize(s: &str) -> String {
     s.chars()
         .filter_map(|c| match c {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Report, ValidationView};
-use crate::finding::{Confidence, Finding};
+use crate::finding::{Confidence, Finding, Origin};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -24,8 +24,38 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
+    invocations: Vec<Invocation>,
     column_kind: &'static str,
     results: Vec<ResultObj>,
+}
+
+/// The run itself: whether every file and object could be read, and the ones that could not.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    level: &'static str,
+    message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<NotificationLocation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationLocation {
+    physical_location: ArtifactOnly,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactOnly {
+    artifact_location: ArtifactLocation,
 }
 
 #[derive(Serialize)]
@@ -95,6 +125,9 @@ struct ResultProperties {
     rotate: Option<String>,
     #[serde(rename = "decodedFrom", skip_serializing_if = "Option::is_none")]
     decoded_from: Option<&'static str>,
+    origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository: Option<crate::finding::Repository>,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<crate::finding::Commit>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,7 +208,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
     let rules: Vec<RuleObj<'_>> = order
         .iter()
-        .filter_map(|id| r.rules.get(id))
+        .filter_map(|id| r.rule(id))
         .map(|rule| RuleObj {
             id: &rule.id,
             name: rule
@@ -190,10 +223,10 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 })
                 .collect(),
             short_description: Text {
-                text: rule.name.clone(),
+                text: super::sanitize(&rule.name),
             },
             full_description: Text {
-                text: format!("{} (provider: {}).", rule.name, rule.provider),
+                text: super::sanitize(&format!("{} (provider: {}).", rule.name, rule.provider)),
             },
             help_uri: rule.rotate.as_deref(),
             help: Text {
@@ -240,6 +273,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     rules,
                 },
             },
+            invocations: vec![invocation(r)],
             column_kind: "unicodeCodePoints",
             results,
         }],
@@ -248,51 +282,68 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
+fn invocation(r: &Report<'_>) -> Invocation {
+    Invocation {
+        execution_successful: r.errors.is_empty(),
+        tool_execution_notifications: r
+            .errors
+            .iter()
+            .map(|e| Notification {
+                level: "error",
+                message: Text {
+                    text: super::sanitize(&e.to_string()),
+                },
+                // Git objects have no file to point at; their id is in the message.
+                locations: if e.path.starts_with("object ") || e.path.starts_with('<') {
+                    Vec::new()
+                } else {
+                    vec![NotificationLocation {
+                        physical_location: ArtifactOnly {
+                            artifact_location: ArtifactLocation {
+                                uri: uri(&e.path),
+                                properties: None,
+                            },
+                        },
+                    }]
+                },
+            })
+            .collect(),
+    }
+}
+
 fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
     let mut partial_fingerprints = BTreeMap::new();
     partial_fingerprints.insert("keyhound/v1", f.fingerprint.to_string());
+    let history = f.origin.history();
+    // The commit whose tree the location is in (not a file on disk).
+    let located_in = match &f.origin {
+        Origin::File { .. } | Origin::Stdin => None,
+        other => other.commit(),
+    };
+    let live = f
+        .validation
+        .as_ref()
+        .map(|v| format!("; live check: {}", super::sanitize(&v.summary())))
+        .unwrap_or_default();
     ResultObj {
         rule_id: f.rule_id.clone(),
         rule_index,
         level: level(f.confidence),
         message: Text {
-            text: match &f.validation {
-                None => format!(
-                    "{} found: {} ({} confidence)",
-                    f.rule_name,
-                    r.secret_text(f),
-                    f.confidence
-                ),
-                Some(v) => format!(
-                    "{} found: {} ({} confidence; live check: {})",
-                    f.rule_name,
-                    r.secret_text(f),
-                    f.confidence,
-                    super::sanitize(&v.summary())
-                ),
-            },
+            text: format!(
+                "{} found: {} ({} confidence{live})",
+                super::sanitize(&f.rule_name),
+                r.secret_text(f),
+                f.confidence
+            ),
         },
         locations: vec![LocationObj {
             physical_location: PhysicalLocation {
                 artifact_location: ArtifactLocation {
                     uri: uri(&f.location.path),
-                    properties: f
-                        .commit
-                        .as_ref()
-                        .or_else(|| {
-                            f.provenance
-                                .as_ref()
-                                .and_then(|p| p.commit.as_ref())
-                                .filter(|_| {
-                                    // Only when the location is the commit's path, not a
-                                    // working-tree path.
-                                    f.provenance.as_ref().and_then(|p| p.path.as_deref())
-                                        == Some(f.location.path.as_str())
-                                })
-                        })
-                        .map(|c| ArtifactProperties {
-                            commit: c.id.clone(),
-                        }),
+                    properties: located_in.map(|c| ArtifactProperties {
+                        commit: c.id.clone(),
+                    }),
                 },
                 region: Region {
                     start_line: f.location.line,
@@ -307,15 +358,18 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
         properties: ResultProperties {
             confidence: f.confidence,
             secret: r.secret_text(f),
-            rotate: f.rotate.clone(),
+            rotate: f.rotate.as_deref().map(super::sanitize),
             decoded_from: f.decoded_from,
+            origin: f.origin.kind(),
+            repository: f.origin.repository().cloned(),
             commit: f
-                .commit
-                .clone()
-                .or_else(|| f.provenance.as_ref().and_then(|p| p.commit.clone())),
-            commits: f.provenance.as_ref().map(|p| p.commits),
-            in_head: f.provenance.as_ref().map(|p| p.in_head),
-            action: f.provenance.as_ref().map(super::action),
+                .origin
+                .commit()
+                .or_else(|| history.and_then(|h| h.introduced.as_ref()))
+                .cloned(),
+            commits: history.map(|h| h.commits),
+            in_head: history.map(|h| h.in_head),
+            action: history.map(super::action),
             validation: f.validation.as_ref().map(ValidationView::new),
         },
     }

@@ -3,124 +3,164 @@
 
 use std::io::{self, Write};
 
-use super::{sanitize, Report};
-use crate::finding::{ChecksumState, Confidence, LiveState};
+use anstyle::{AnsiColor, Effects, Style};
 
-struct Style {
+use super::{location_text, sanitize, Report};
+use crate::finding::{ChecksumState, Commit, Confidence, Finding, History, LiveState, Origin};
+
+struct Paint {
     on: bool,
 }
 
-impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
+impl Paint {
+    fn paint(&self, style: Style, s: &str) -> String {
         if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
 }
 
+fn fg(c: AnsiColor) -> Style {
+    Style::new().fg_color(Some(c.into()))
+}
+
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let st = Style { on: r.color };
+    let st = Paint { on: r.color };
     for f in r.findings {
-        let loc = &f.location;
         let conf = match f.confidence {
-            Confidence::High => st.paint("1;31", "high"),
-            Confidence::Medium => st.paint("33", "medium"),
-            Confidence::Low => st.paint("2", "low"),
+            Confidence::High => st.paint(fg(AnsiColor::Red).effects(Effects::BOLD), "high"),
+            Confidence::Medium => st.paint(fg(AnsiColor::Yellow), "medium"),
+            Confidence::Low => st.paint(Style::new().effects(Effects::DIMMED), "low"),
         };
         writeln!(
             out,
             "{}  {} ({})  {}",
-            st.paint(
-                "36",
-                &format!("{}:{}:{}", sanitize(&loc.path), loc.line, loc.column)
-            ),
-            st.paint("1", &f.rule_name),
-            f.rule_id,
+            st.paint(fg(AnsiColor::Cyan), &location_text(f)),
+            st.paint(Style::new().effects(Effects::BOLD), &sanitize(&f.rule_name)),
+            sanitize(&f.rule_id),
             conf
         )?;
         writeln!(out, "    {}", r.snippet(f))?;
-        let mut facts = vec![format!("secret {}", r.secret_text(f))];
-        if let Some(p) = r.partner_text(f) {
-            facts.push(format!("paired with {p}"));
-        }
-        if let Some(enc) = f.decoded_from {
-            facts.push(format!("decoded from {enc}"));
-        }
-        match f.checksum {
-            Some(ChecksumState::Valid) => facts.push("checksum valid".into()),
-            Some(ChecksumState::Invalid) => facts.push("checksum INVALID".into()),
-            None => {}
-        }
-        facts.push(format!("fingerprint {}", f.fingerprint));
-        writeln!(out, "    {}", st.paint("2", &facts.join(" · ")))?;
-        if let Some(c) = &f.commit {
-            writeln!(
-                out,
-                "    commit {} ({}, {} <{}>: {})",
-                &c.id[..c.id.len().min(12)],
-                &c.date[..c.date.len().min(10)],
-                sanitize(&c.author),
-                sanitize(&c.email),
-                sanitize(&c.summary)
-            )?;
-        }
-        if let Some(p) = &f.provenance {
-            let mut parts = Vec::new();
-            if let Some(c) = &p.commit {
-                parts.push(format!(
-                    "introduced in {} ({}, {}: {})",
-                    &c.id[..c.id.len().min(12)],
-                    &c.date[..c.date.len().min(10)],
-                    sanitize(&c.author),
-                    sanitize(&c.summary)
-                ));
-            }
-            if let Some(path) = &p.path {
-                if *path != f.location.path {
-                    parts.push(format!("as {}", sanitize(path)));
-                }
-            }
-            parts.push(format!(
-                "in {} commit{}",
-                p.commits,
-                if p.commits == 1 { "" } else { "s" }
-            ));
-            writeln!(out, "    history: {}", parts.join(" · "))?;
-            let action = super::action(p);
-            let action = if p.in_head {
-                st.paint("33", action)
-            } else {
-                st.paint("1;33", action)
-            };
-            writeln!(out, "    {action}")?;
-        }
-        if let Some(v) = &f.validation {
-            let state = match v.state {
-                LiveState::Valid => st.paint("1;31", "LIVE (valid)"),
-                LiveState::Invalid => st.paint("32", "invalid"),
-                LiveState::Unknown => st.paint("33", &sanitize(&v.summary())),
-            };
-            let mut live = vec![format!("validation: {state}")];
-            if let Some(i) = &v.identity {
-                live.push(format!("identity {}", sanitize(i)));
-            }
-            if !v.scopes.is_empty() {
-                live.push(format!("scopes {}", sanitize(&v.scopes.join(", "))));
-            }
-            if let Some(k) = &v.key_type {
-                live.push(format!("key type {}", sanitize(k)));
-            }
-            if let Some(e) = &v.expiry {
-                live.push(format!("expires {}", sanitize(e)));
-            }
-            writeln!(out, "    {}", live.join(" · "))?;
-        }
+        writeln!(
+            out,
+            "    {}",
+            st.paint(Style::new().effects(Effects::DIMMED), &facts(r, f))
+        )?;
+        origin(&st, f, out)?;
+        validation(&st, f, out)?;
         if let Some(u) = &f.rotate {
-            writeln!(out, "    rotate: {u}")?;
+            writeln!(out, "    rotate: {}", sanitize(u))?;
         }
         writeln!(out)?;
     }
     Ok(())
+}
+
+fn facts(r: &Report<'_>, f: &Finding) -> String {
+    let mut facts = vec![format!("secret {}", r.secret_text(f))];
+    if let Some(p) = r.partner_text(f) {
+        facts.push(format!("paired with {p}"));
+    }
+    if let Some(enc) = f.decoded_from {
+        facts.push(format!("decoded from {enc}"));
+    }
+    match f.checksum {
+        Some(ChecksumState::Valid) => facts.push("checksum valid".into()),
+        Some(ChecksumState::Invalid) => facts.push("checksum INVALID".into()),
+        None => {}
+    }
+    facts.push(format!("fingerprint {}", f.fingerprint));
+    facts.join(" · ")
+}
+
+/// `1a2b3c4d5e6f (2024-01-02, Ada: message)`.
+fn commit_text(c: &Commit, with_email: bool) -> String {
+    let who = if with_email {
+        format!("{} <{}>", sanitize(&c.author), sanitize(&c.email))
+    } else {
+        sanitize(&c.author)
+    };
+    format!(
+        "{} ({}, {}: {})",
+        c.short_id(),
+        &c.date[..c.date.len().min(10)],
+        who,
+        sanitize(&c.summary)
+    )
+}
+
+/// What the finding's origin adds: the commit of an added line or message, the history of
+/// a secret in a repository.
+fn origin(st: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    match &f.origin {
+        Origin::Added {
+            commit: Some(c), ..
+        } => writeln!(out, "    commit {}", commit_text(c, true)),
+        Origin::Message { commit, repo, .. } => writeln!(
+            out,
+            "    in the message of {} · repository {}",
+            commit_text(commit, true),
+            repo_text(repo)
+        ),
+        Origin::File { history: Some(h) } | Origin::History(h) => history(st, f, h, out),
+        _ => Ok(()),
+    }
+}
+
+fn repo_text(repo: &crate::finding::Repository) -> String {
+    match &repo.remote {
+        Some(url) => format!("{} ({})", sanitize(&repo.path), sanitize(url)),
+        None => sanitize(&repo.path),
+    }
+}
+
+fn history(st: &Paint, f: &Finding, h: &History, out: &mut dyn Write) -> io::Result<()> {
+    let mut parts = Vec::new();
+    if let Some(c) = &h.introduced {
+        parts.push(format!("introduced in {}", commit_text(c, false)));
+    }
+    if !f.location.path.ends_with(&h.path) {
+        parts.push(format!("as {}", sanitize(&h.path)));
+    }
+    parts.push(format!(
+        "in {} commit{}",
+        h.commits,
+        if h.commits == 1 { "" } else { "s" }
+    ));
+    parts.push(format!("repository {}", repo_text(&h.repo)));
+    writeln!(out, "    history: {}", parts.join(" · "))?;
+    let action = super::action(h);
+    let style = if h.in_head {
+        fg(AnsiColor::Yellow)
+    } else {
+        fg(AnsiColor::Yellow).effects(Effects::BOLD)
+    };
+    writeln!(out, "    {}", st.paint(style, action))
+}
+
+fn validation(st: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    let Some(v) = &f.validation else {
+        return Ok(());
+    };
+    let state = match v.state {
+        LiveState::Valid => st.paint(fg(AnsiColor::Red).effects(Effects::BOLD), "LIVE (valid)"),
+        LiveState::Invalid => st.paint(fg(AnsiColor::Green), "invalid"),
+        LiveState::Unknown => st.paint(fg(AnsiColor::Yellow), &sanitize(&v.summary())),
+    };
+    let mut live = vec![format!("validation: {state}")];
+    if let Some(i) = &v.identity {
+        live.push(format!("identity {}", sanitize(i)));
+    }
+    if !v.scopes.is_empty() {
+        live.push(format!("scopes {}", sanitize(&v.scopes.join(", "))));
+    }
+    if let Some(k) = &v.key_type {
+        live.push(format!("key type {}", sanitize(k)));
+    }
+    if let Some(e) = &v.expiry {
+        live.push(format!("expires {}", sanitize(e)));
+    }
+    writeln!(out, "    {}", live.join(" · "))
 }

@@ -1,25 +1,31 @@
-//! Working-tree source: a parallel walk (`ignore::WalkParallel`) that honours `.gitignore` and
-//! `.ignore` unless told not to, never enters `.git`, does not follow symlinks unless asked,
-//! and reads each regular file into a per-thread buffer.
+//! Working-tree source: a parallel walk (`ignore::WalkParallel`) that honours `.gitignore`,
+//! `.ignore` and git's excludes inside git work trees (outside one, in a release tarball or a
+//! copy of a workspace, every file is scanned: the `.env` files a `.gitignore` lists are where
+//! keys are), never enters `.git`, does not follow symlinks unless asked, and reads each
+//! regular file into a per-thread buffer. It also finds the git repositories in the tree (work
+//! trees and bare repositories, at any depth) and counts what ignore rules skipped.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{Event, SourceError};
+use super::{Event, Skip, SourceError};
 
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
-    /// Honour `.gitignore`, `.ignore` and git's exclude files.
+    /// Honour `.gitignore`, `.ignore` and git's exclude files (inside git work trees).
     pub respect_ignore: bool,
     pub follow_links: bool,
     pub max_file_size: u64,
     pub threads: usize,
     /// Entries (files or directories) to skip, e.g. the configuration's `exclude_paths`.
     pub exclude: Option<PathFilter>,
+    /// Read and hand out files; `false` only finds repositories.
+    pub read: bool,
 }
 
 /// A predicate on walked paths: `true` skips the entry (and, for a directory, all under it).
@@ -32,16 +38,39 @@ impl std::fmt::Debug for PathFilter {
     }
 }
 
+/// What a walk learned besides the files it handed out.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Git repositories found: directories holding `.git` (work trees, linked worktrees,
+    /// checked-out submodules) and bare repositories, sorted.
+    pub repositories: Vec<PathBuf>,
+    /// Entries that ignore rules skipped (a skipped directory counts once).
+    pub ignored: u64,
+}
+
+/// Counters the walk's threads share.
+#[derive(Default)]
+struct Tally {
+    /// Children of every directory the walk entered.
+    listed: AtomicU64,
+    /// Entries the walk yielded (below the roots) or failed on.
+    yielded: AtomicU64,
+    /// Entries the filter rejected (`.git`, exclusions, bare repositories).
+    filtered: AtomicU64,
+    repos: Mutex<Vec<PathBuf>>,
+}
+
 /// Walks `paths` in parallel. `make_visitor` is called once per worker thread; the visitor it
 /// returns receives that thread's events.
-pub fn walk<M, F>(paths: &[PathBuf], opts: &WalkOptions, make_visitor: M)
+pub fn walk<M, F>(paths: &[PathBuf], opts: &WalkOptions, make_visitor: M) -> Walked
 where
     M: Fn() -> F + Sync,
     F: FnMut(Event<'_>) + Send,
 {
     let Some((first, rest)) = paths.split_first() else {
-        return;
+        return Walked::default();
     };
+    let tally = Arc::new(Tally::default());
     let mut b = WalkBuilder::new(first);
     for p in rest {
         b.add(p);
@@ -52,47 +81,124 @@ where
         .git_exclude(opts.respect_ignore)
         .git_global(opts.respect_ignore)
         .parents(opts.respect_ignore)
-        .require_git(false)
+        .require_git(true)
         .follow_links(opts.follow_links)
         .threads(opts.threads)
         .filter_entry({
-            let exclude = opts.exclude.clone();
-            move |e| e.file_name() != ".git" && !exclude.as_ref().is_some_and(|x| (x.0)(e.path()))
+            let (exclude, tally) = (opts.exclude.clone(), Arc::clone(&tally));
+            move |e| {
+                let keep = keep_entry(e, exclude.as_ref(), &tally);
+                if !keep {
+                    tally.filtered.fetch_add(1, Ordering::Relaxed);
+                }
+                keep
+            }
         });
-    let max = opts.max_file_size;
+    let (max, read) = (opts.max_file_size, opts.read);
     b.build_parallel().run(|| {
         let mut visit = make_visitor();
         let mut buf = Vec::new();
+        let tally = Arc::clone(&tally);
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
                 Err(err) => {
+                    tally.yielded.fetch_add(1, Ordering::Relaxed);
                     visit(Event::Error(walk_error(err)));
                     return WalkState::Continue;
                 }
             };
-            let is_file = entry.file_type().is_some_and(|t| t.is_file());
-            if !is_file {
-                return WalkState::Continue;
+            if entry.depth() > 0 {
+                tally.yielded.fetch_add(1, Ordering::Relaxed);
             }
-            let path = display_path(entry.path());
-            match read_file(entry.path(), max, &mut buf) {
-                Ok(Some(())) => visit(Event::Blob {
-                    path: &path,
-                    bytes: &buf,
-                }),
-                Ok(None) => visit(Event::TooLarge {
-                    path: &path,
-                    size: entry.metadata().map(|m| m.len()).unwrap_or(0),
-                }),
-                Err(e) => visit(Event::Error(SourceError {
-                    path,
-                    message: e.to_string(),
-                })),
+            let Some(kind) = entry.file_type() else {
+                return WalkState::Continue;
+            };
+            if kind.is_dir() {
+                let children = std::fs::read_dir(entry.path()).map_or(0, |d| d.count());
+                tally.listed.fetch_add(children as u64, Ordering::Relaxed);
+            } else if read {
+                visit_file(&entry, kind, max, &mut buf, &mut visit);
             }
             WalkState::Continue
         })
     });
+    let listed = tally.listed.load(Ordering::Relaxed);
+    let seen = tally.yielded.load(Ordering::Relaxed) + tally.filtered.load(Ordering::Relaxed);
+    let mut repositories =
+        std::mem::take(&mut *tally.repos.lock().unwrap_or_else(|p| p.into_inner()));
+    repositories.sort();
+    repositories.dedup();
+    Walked {
+        repositories,
+        ignored: if opts.respect_ignore {
+            listed.saturating_sub(seen)
+        } else {
+            0
+        },
+    }
+}
+
+/// The walk's filter: never enter `.git` (but note the repository it belongs to), treat a
+/// bare repository as a repository rather than files, and skip excluded paths.
+fn keep_entry(e: &ignore::DirEntry, exclude: Option<&PathFilter>, tally: &Tally) -> bool {
+    let name = e.file_name();
+    if name == ".git" {
+        let root = e.path().parent().map(Path::to_path_buf).unwrap_or_default();
+        tally
+            .repos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(root);
+        return false;
+    }
+    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+    if is_dir && name.to_string_lossy().ends_with(".git") && gix::discover::is_git(e.path()).is_ok()
+    {
+        tally
+            .repos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e.path().to_path_buf());
+        return false;
+    }
+    !exclude.is_some_and(|x| (x.0)(e.path()))
+}
+
+/// Reads one walked entry that is not a directory and hands it to `visit`.
+fn visit_file<F: FnMut(Event<'_>)>(
+    entry: &ignore::DirEntry,
+    kind: std::fs::FileType,
+    max: u64,
+    buf: &mut Vec<u8>,
+    visit: &mut F,
+) {
+    let path = display_path(entry.path());
+    if !kind.is_file() {
+        // Symbolic links are not followed (without -L). Anything else (FIFOs, sockets,
+        // devices) is never opened: reading it could block forever or never end.
+        if !kind.is_symlink() {
+            visit(Event::Skipped {
+                path: &path,
+                why: Skip::NotAFile,
+            });
+        }
+        return;
+    }
+    match read_file(entry.path(), max, buf) {
+        Ok(Some(())) => visit(Event::File {
+            path: &path,
+            bytes: buf,
+        }),
+        Ok(None) => visit(Event::Skipped {
+            path: &path,
+            why: Skip::TooLarge,
+        }),
+        Err(e) => visit(Event::Error(SourceError {
+            path,
+            message: e.to_string(),
+        })),
+    }
 }
 
 /// Reads `path` into `buf`; `Ok(None)` when the file is larger than `max`.

@@ -85,6 +85,17 @@ pub struct Stats {
     pub unknown: usize,
 }
 
+impl Stats {
+    /// Adds another phase's counts to these.
+    pub fn add(&mut self, o: &Stats) {
+        self.checked += o.checked;
+        self.requests += o.requests;
+        self.valid += o.valid;
+        self.invalid += o.invalid;
+        self.unknown += o.unknown;
+    }
+}
+
 /// Checks every finding and stores the result in `Finding::validation`.
 pub fn validate_findings(
     rules: &RuleSet,

@@ -90,9 +90,8 @@ fn finding(rule: &str, secret: &str, partner: Option<&str>) -> Finding {
         context: Context::default(),
         decoded_from: None,
         blob: BlobId::of(b""),
-        provenance: None,
+        origin: crate::finding::Origin::File { history: None },
         validation: None,
-        commit: None,
     }
 }
 

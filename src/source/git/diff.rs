@@ -2,8 +2,9 @@
 //! range of commits added (each commit against its first parent). Only secrets on added lines
 //! are reported.
 //!
-//! Owns tree and index comparison, "is this line new" and commit provenance. Matching is the
-//! scanner's; this module hands it blob bytes and keeps the findings on added lines.
+//! Owns tree and index comparison, "is this line new" and the commits' descriptions. It is a
+//! pure producer: it hands the scanner each new blob of a change with a lazily built
+//! "is this line added?" test (`AddedLines`), and the scanner decides what is a finding.
 //!
 //! What "added" means. Git's line diff calls a moved line deleted-and-added, which would report
 //! a secret that was only moved as new. Here a line is added when its content (ignoring
@@ -19,12 +20,10 @@
 //! extension lets unchanged directories be skipped without reading their trees, old blobs are
 //! only read for files whose new version has a finding, and nothing is read twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use gix::bstr::ByteSlice;
 use gix::objs::tree::EntryKind;
@@ -32,11 +31,9 @@ use gix::prelude::FindExt;
 use gix::ObjectId;
 
 use crate::blob::{looks_binary, BlobId};
-use crate::finding::{Commit, Finding};
-use crate::matcher::Scratch;
-use crate::scan::{to_finding, BlobFinding, Scanner};
-use crate::source::SourceError;
-use crate::suppress::{allowed_by_comment, Lines};
+use crate::finding::Commit;
+use crate::source::{AddedLines, Event, Skip, SourceError};
+use crate::suppress::Lines;
 
 /// Errors of a diff-mode scan. Messages say what to do, not just what failed.
 #[derive(Debug, thiserror::Error)]
@@ -85,21 +82,12 @@ fn git_err(context: &str, e: impl std::fmt::Display) -> DiffError {
 /// Options shared by the diff-mode scans.
 pub struct DiffOptions<'a> {
     pub max_file_size: u64,
-    /// Report findings on lines marked with an allow comment as allowed instead of findings.
-    pub allow_comments: bool,
     /// Paths (relative to the repository root) to skip.
     pub exclude: Option<&'a dyn Fn(&str) -> bool>,
 }
 
-/// Findings of a diff-mode scan, in output order.
-#[derive(Debug, Default)]
-pub struct DiffOutcome {
-    pub findings: Vec<Finding>,
-    /// Findings on added lines that an allow comment suppressed.
-    pub allowed: Vec<Finding>,
-    /// Commits scanned (range scans).
-    pub commits: u64,
-}
+/// The visitor a diff-mode scan hands its events to.
+pub type Visit<'v> = dyn FnMut(Event<'_>) + 'v;
 
 /// Finds the repository containing `path` (searching parent directories), opened with
 /// isolated options like every repository keyhound reads.
@@ -428,9 +416,9 @@ fn read_index(repo: &gix::Repository) -> Result<gix::index::State, DiffError> {
 /// tree before the first commit).
 pub fn staged(
     repo: &gix::Repository,
-    scanner: &Scanner,
     opts: &DiffOptions<'_>,
-) -> Result<DiffOutcome, DiffError> {
+    visit: &mut Visit<'_>,
+) -> Result<(), DiffError> {
     if repo.workdir().is_none() {
         return Err(DiffError::Bare {
             path: repo.git_dir().display().to_string(),
@@ -450,9 +438,8 @@ pub fn staged(
     if !unchanged {
         differ.index(&state, 0..n, b"", head_tree, cache)?;
     }
-    let mut run = Run::new(repo, scanner, opts);
-    run.process(0, &differ.out, None, &[])?;
-    Ok(run.finish(0))
+    Producer { repo, opts }.process(0, &differ.out, None, &[], visit);
+    Ok(())
 }
 
 /// The paths whose staged content differs from `HEAD` (what `git diff --cached --name-only
@@ -526,12 +513,13 @@ fn resolve(repo: &gix::Repository, spec: &str, shallow: bool) -> Result<ObjectId
 }
 
 /// Scans the added lines of each commit in the range, each against its first parent.
+/// Returns the number of commits.
 pub fn range(
     repo: &gix::Repository,
     spec: &RangeSpec,
-    scanner: &Scanner,
     opts: &DiffOptions<'_>,
-) -> Result<DiffOutcome, DiffError> {
+    visit: &mut Visit<'_>,
+) -> Result<u64, DiffError> {
     let shallow: HashSet<ObjectId> = repo
         .shallow_commits()
         .map_err(|e| git_err("cannot read the shallow file", e))?
@@ -554,28 +542,8 @@ pub fn range(
     };
     let tip = resolve(repo, tip, !shallow.is_empty())?;
     let base = resolve(repo, base, !shallow.is_empty())?;
-    let walk = repo
-        .rev_walk([tip])
-        .with_hidden([base])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
-        ))
-        .all()
-        .map_err(|e| git_err("cannot walk the commits", e))?;
-    let mut commits = Vec::new();
-    for info in walk {
-        let info = info.map_err(|e| git_err("cannot walk the commits", e))?;
-        if shallow.contains(&info.id) {
-            return Err(DiffError::Shallow {
-                range: spec.display(),
-                commit: info.id.to_hex_with_len(12).to_string(),
-            });
-        }
-        commits.push((info.id, info.parent_ids.to_vec()));
-    }
-    // Oldest first: the order in which the secrets arrived.
-    commits.reverse();
-    let mut run = Run::new(repo, scanner, opts);
+    let commits = commits_between(repo, spec, base, tip, &shallow)?;
+    let producer = Producer { repo, opts };
     let mut differ = Differ::new(repo);
     let mut buf = Vec::new();
     for (order, (id, parents)) in commits.iter().enumerate() {
@@ -601,22 +569,48 @@ pub fn range(
         differ.out.clear();
         differ.trees(first, Some(tree), b"")?;
         let changes = std::mem::take(&mut differ.out);
-        run.process(order, &changes, Some(*id), &others)?;
+        let info = commit_info(repo, *id)?;
+        producer.process(order, &changes, Some(&info), &others, visit);
     }
-    Ok(run.finish(commits.len() as u64))
+    Ok(commits.len() as u64)
 }
 
-/// Turns changes into findings on added lines.
-struct Run<'a> {
+/// The commits reachable from `tip` and not from `base`, oldest first (the order in which
+/// the secrets arrived), with their parents.
+fn commits_between(
+    repo: &gix::Repository,
+    spec: &RangeSpec,
+    base: ObjectId,
+    tip: ObjectId,
+    shallow: &HashSet<ObjectId>,
+) -> Result<Vec<(ObjectId, Vec<ObjectId>)>, DiffError> {
+    let walk = repo
+        .rev_walk([tip])
+        .with_hidden([base])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
+        ))
+        .all()
+        .map_err(|e| git_err("cannot walk the commits", e))?;
+    let mut commits = Vec::new();
+    for info in walk {
+        let info = info.map_err(|e| git_err("cannot walk the commits", e))?;
+        if shallow.contains(&info.id) {
+            return Err(DiffError::Shallow {
+                range: spec.display(),
+                commit: info.id.to_hex_with_len(12).to_string(),
+            });
+        }
+        commits.push((info.id, info.parent_ids.to_vec()));
+    }
+    commits.reverse();
+    Ok(commits)
+}
+
+/// Hands the new blobs of changes to the visitor.
+struct Producer<'a> {
     repo: &'a gix::Repository,
-    scanner: &'a Scanner,
     opts: &'a DiffOptions<'a>,
-    scratch: Scratch,
-    /// Blobs already scanned, by id: a range touches the same content more than once.
-    scanned: HashMap<ObjectId, Arc<Vec<BlobFinding>>>,
-    commits: HashMap<ObjectId, Commit>,
-    findings: Vec<(usize, Finding)>,
-    allowed: Vec<(usize, Finding)>,
 }
 
 /// Hash of a line for "did this line exist before": surrounding whitespace is ignored, so a
@@ -627,73 +621,101 @@ fn line_key(line: &[u8]) -> u64 {
     h.finish()
 }
 
-impl<'a> Run<'a> {
-    fn new(repo: &'a gix::Repository, scanner: &'a Scanner, opts: &'a DiffOptions<'a>) -> Self {
-        Run {
-            repo,
-            scanner,
-            opts,
-            scratch: scanner.scratch(),
-            scanned: HashMap::new(),
-            commits: HashMap::new(),
-            findings: Vec::new(),
-            allowed: Vec::new(),
-        }
+/// Reads a blob if it is within the size limit: `Ok(None)` when it is too large.
+fn read_blob(
+    repo: &gix::Repository,
+    id: &ObjectId,
+    max: u64,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    let error = |e: &dyn std::fmt::Display| SourceError {
+        path: format!("object {id}"),
+        message: format!("cannot read blob: {e}"),
+    };
+    match repo.find_header(*id) {
+        Ok(h) if h.size() > max => return Ok(None),
+        Ok(_) => {}
+        Err(e) => return Err(error(&e)),
     }
-
-    fn error(&self, path: &[u8], message: String) {
-        self.scanner.error(SourceError {
-            path: path.to_str_lossy().into_owned(),
-            message,
-        });
+    let mut buf = Vec::new();
+    match repo.objects.find_blob(id, &mut buf) {
+        Ok(_) => Ok(Some(buf)),
+        Err(e) => Err(error(&e)),
     }
+}
 
-    /// Reads a blob if it is within the size limit; `None` (counted) when it is too large.
-    fn read_blob(&self, id: &ObjectId, path: &[u8], count: bool) -> Option<Vec<u8>> {
-        let stats = self.scanner.stats();
-        match self.repo.find_header(*id) {
-            Ok(h) if h.size() > self.opts.max_file_size => {
-                if count {
-                    stats.skipped_large.fetch_add(1, Ordering::Relaxed);
-                }
-                return None;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                self.error(path, format!("cannot read blob {id}: {e}"));
-                return None;
-            }
-        }
-        let mut buf = Vec::new();
-        match self.repo.objects.find_blob(id, &mut buf) {
-            Ok(_) => Some(buf),
-            Err(e) => {
-                self.error(path, format!("cannot read blob {id}: {e}"));
-                None
-            }
-        }
-    }
+/// The "is this line added?" test of one changed path: a line is added when no old version
+/// the change replaced (and, for a merge, no other parent's version of the path) has it. The
+/// pool of old lines is built on the first question, shared by the paths of one change.
+struct OldLines<'a> {
+    repo: &'a gix::Repository,
+    max: u64,
+    changes: &'a [Change],
+    pool: &'a mut Option<HashSet<u64>>,
+    path: &'a [u8],
+    other_parents: &'a [ObjectId],
+    parents_read: bool,
+    errors: Vec<SourceError>,
+}
 
-    /// Adds the lines of blob `id` to `pool`.
-    fn pool_blob(&self, id: &ObjectId, path: &[u8], pool: &mut HashSet<u64>) {
-        if let Some(bytes) = self.read_blob(id, path, false) {
-            if !looks_binary(&bytes) {
+impl OldLines<'_> {
+    fn pool_blob(&mut self, id: &ObjectId, pool: &mut HashSet<u64>) {
+        match read_blob(self.repo, id, self.max) {
+            Ok(Some(bytes)) if !looks_binary(&bytes) => {
                 pool.extend(Lines::new(&bytes).iter().map(line_key));
             }
+            Ok(_) => {}
+            Err(e) => self.errors.push(e),
         }
     }
+}
 
-    /// Scans the new blobs of `changes` and keeps findings on added lines. `commit` is the
-    /// commit being scanned (none for the index); `other_parents` are the trees of a merge's
-    /// parents after the first.
+impl AddedLines for OldLines<'_> {
+    fn is_added(&mut self, line: &[u8]) -> bool {
+        let mut pool = match self.pool.take() {
+            Some(p) => p,
+            None => {
+                let mut p = HashSet::new();
+                for c in self.changes {
+                    if let Some(o) = c.old.filter(|o| is_blob(o.kind)) {
+                        self.pool_blob(&o.id, &mut p);
+                    }
+                }
+                p
+            }
+        };
+        if !self.parents_read {
+            self.parents_read = true;
+            for tree in self.other_parents {
+                if let Some(id) = blob_at(self.repo, *tree, self.path) {
+                    self.pool_blob(&id, &mut pool);
+                }
+            }
+        }
+        let added = !pool.contains(&line_key(line));
+        *self.pool = Some(pool);
+        added
+    }
+}
+
+/// The blob at `path` in `tree`, if there is one.
+fn blob_at(repo: &gix::Repository, tree: ObjectId, path: &[u8]) -> Option<ObjectId> {
+    let tree = repo.find_tree(tree).ok()?;
+    let entry = tree.lookup_entry(path.split(|&b| b == b'/')).ok()??;
+    is_blob(entry.mode().kind()).then(|| entry.object_id())
+}
+
+impl Producer<'_> {
+    /// Hands the new blobs of `changes` to `visit`. `commit` is the commit being scanned
+    /// (none for the index); `other_parents` are the trees of a merge's parents after the
+    /// first.
     fn process(
-        &mut self,
+        &self,
         order: usize,
         changes: &[Change],
-        commit: Option<ObjectId>,
+        commit: Option<&Commit>,
         other_parents: &[ObjectId],
-    ) -> Result<(), DiffError> {
-        let stats = self.scanner.stats();
+        visit: &mut Visit<'_>,
+    ) {
         // Old content this change replaced or removed: a new blob equal to one of these was
         // moved or copied, not written.
         let old_ids: HashSet<ObjectId> = changes
@@ -715,133 +737,83 @@ impl<'a> Run<'a> {
             if self.opts.exclude.is_some_and(|ex| ex(&path)) {
                 continue;
             }
-            stats.items.fetch_add(1, Ordering::Relaxed);
             if old_ids.contains(&new.id) {
+                visit(Event::Skipped {
+                    path: &path,
+                    why: Skip::Unchanged,
+                });
                 continue;
             }
-            let found = match self.scanned.get(&new.id) {
-                Some(f) => Arc::clone(f),
-                None => {
-                    let Some(bytes) = self.read_blob(&new.id, &c.path, true) else {
-                        continue;
-                    };
-                    if looks_binary(&bytes) {
-                        stats.skipped_binary.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    stats.blobs.fetch_add(1, Ordering::Relaxed);
-                    stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    let f = Arc::new(self.scanner.scan_bytes(&bytes, &mut self.scratch));
-                    self.scanned.insert(new.id, Arc::clone(&f));
-                    f
-                }
-            };
-            if found.is_empty() {
-                continue;
-            }
-            // Rare path: this blob has findings. Read it again (the bytes were not kept) and
-            // the old content, then keep what is on added lines.
-            let Some(bytes) = self.read_blob(&new.id, &c.path, false) else {
-                continue;
-            };
-            let pool = pool.get_or_insert_with(|| {
-                let mut p = HashSet::new();
-                for c in changes {
-                    if let Some(o) = c.old.filter(|o| is_blob(o.kind)) {
-                        self.pool_blob(&o.id, &c.path, &mut p);
-                    }
-                }
-                p
-            });
-            for tree in other_parents {
-                if let Some(id) = self.blob_at(*tree, &c.path) {
-                    self.pool_blob(&id, &c.path, pool);
-                }
-            }
-            let lines = Lines::new(&bytes);
-            let provenance = match commit {
-                Some(id) => Some(self.commit_info(id)?),
-                None => None,
-            };
-            for bf in found.iter() {
-                let added = (bf.line..=bf.end_line.max(bf.line))
-                    .any(|n| lines.get(n).is_some_and(|l| !pool.contains(&line_key(l))));
-                if !added {
+            let bytes = match read_blob(self.repo, &new.id, self.opts.max_file_size) {
+                Ok(Some(b)) => b,
+                Ok(None) => {
+                    visit(Event::Skipped {
+                        path: &path,
+                        why: Skip::TooLarge,
+                    });
                     continue;
                 }
-                let mut f = to_finding(
-                    self.scanner.rules(),
-                    bf,
-                    &path,
-                    BlobId(new.id.as_bytes().try_into().unwrap_or([0; 20])),
-                );
-                f.commit = provenance.clone();
-                if self.opts.allow_comments && allowed_by_comment(&lines, bf) {
-                    self.allowed.push((order, f));
-                } else {
-                    self.findings.push((order, f));
+                Err(mut e) => {
+                    e.path = path.into_owned();
+                    visit(Event::Error(e));
+                    continue;
                 }
+            };
+            let mut lines = OldLines {
+                repo: self.repo,
+                max: self.opts.max_file_size,
+                changes,
+                pool: &mut pool,
+                path: &c.path,
+                other_parents,
+                parents_read: false,
+                errors: Vec::new(),
+            };
+            visit(Event::Added {
+                path: &path,
+                id: BlobId(new.id.as_bytes().try_into().unwrap_or([0; 20])),
+                bytes: &bytes,
+                order,
+                commit,
+                lines: &mut lines,
+            });
+            for e in std::mem::take(&mut lines.errors) {
+                visit(Event::Error(e));
             }
         }
-        Ok(())
     }
+}
 
-    /// The blob at `path` in `tree`, if there is one.
-    fn blob_at(&self, tree: ObjectId, path: &[u8]) -> Option<ObjectId> {
-        let tree = self.repo.find_tree(tree).ok()?;
-        let entry = tree.lookup_entry(path.split(|&b| b == b'/')).ok()??;
-        is_blob(entry.mode().kind()).then(|| entry.object_id())
-    }
-
-    fn commit_info(&mut self, id: ObjectId) -> Result<Commit, DiffError> {
-        if let Some(c) = self.commits.get(&id) {
-            return Ok(c.clone());
+/// Author, date and summary of a commit.
+fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<Commit, DiffError> {
+    let commit = repo
+        .find_commit(id)
+        .map_err(|e| git_err(&format!("cannot read commit {id}"), e))?;
+    // The same form as history provenance: author date, ISO 8601 in UTC.
+    let (author, email, date) = match commit.author() {
+        Ok(sig) => {
+            let sig = sig.trim();
+            (
+                sig.name.to_string(),
+                sig.email.to_string(),
+                super::history::iso8601_utc(sig.seconds()),
+            )
         }
-        let commit = self
-            .repo
-            .find_commit(id)
-            .map_err(|e| git_err(&format!("cannot read commit {id}"), e))?;
-        // The same form as history provenance: author date, ISO 8601 in UTC.
-        let (author, email, date) = match commit.author() {
-            Ok(sig) => {
-                let sig = sig.trim();
-                (
-                    sig.name.to_string(),
-                    sig.email.to_string(),
-                    super::history::iso8601_utc(sig.seconds()),
-                )
-            }
-            Err(_) => Default::default(),
-        };
-        let summary = commit
-            .message_raw_sloppy()
-            .lines()
-            .next()
-            .map(|l| l.to_str_lossy().trim().to_string())
-            .unwrap_or_default();
-        let c = Commit {
-            id: id.to_string(),
-            author,
-            email,
-            date,
-            summary,
-        };
-        self.commits.insert(id, c.clone());
-        Ok(c)
-    }
-
-    fn finish(self, commits: u64) -> DiffOutcome {
-        let sort = |mut v: Vec<(usize, Finding)>| {
-            v.sort_by(|(a, x), (b, y)| (a, x.sort_key()).cmp(&(b, y.sort_key())));
-            v.dedup_by(|(a, x), (b, y)| a == b && x.sort_key() == y.sort_key());
-            v.into_iter().map(|(_, f)| f).collect()
-        };
-        DiffOutcome {
-            findings: sort(self.findings),
-            allowed: sort(self.allowed),
-            commits,
-        }
-    }
+        Err(_) => Default::default(),
+    };
+    let summary = commit
+        .message_raw_sloppy()
+        .lines()
+        .next()
+        .map(|l| l.to_str_lossy().trim().to_string())
+        .unwrap_or_default();
+    Ok(Commit {
+        id: id.to_string(),
+        author,
+        email,
+        date,
+        summary,
+    })
 }
 
 #[cfg(test)]

@@ -1,32 +1,31 @@
 //! Git history source (audit mode).
 //!
-//! Scanning: every object in the repository's object database is decoded once, pack by pack,
-//! with gix's pack traversal (each delta base is decompressed once, on gix's worker threads),
-//! and every blob is handed to the visitor as it is decoded. Loose objects get their own pass;
-//! alternates are followed; a blob present in several packs is scanned once (the scanner
+//! Scanning: every object in the repository's object database is decoded once, pack by pack
+//! (see `objects`), and every blob and every commit and tag message is handed to the visitor
+//! as it is decoded. A blob present in several packs is scanned once (the scanner
 //! de-duplicates by id). Commit headers (tree, parents, time) are collected on the way, which
 //! makes the later reachability and provenance steps independent of any further commit reads.
 //!
-//! Provenance is computed afterwards and only for the blobs that have findings: the commits
-//! reachable from the refs in scope are visited oldest first, and for each commit the set of
-//! wanted blobs its tree contains is computed with memoisation by tree id, so every distinct
-//! tree is decoded at most once. That yields the first commit that introduced each blob, its
-//! path there, how many commits carry it, and whether a ref reaches it at all.
+//! Provenance is computed afterwards and only for the blobs that have findings, per secret and
+//! path: the commits in scope are visited in topological order (parents first), and for each
+//! the (secret, path) pairs its tree holds are computed with memoisation by tree (see
+//! `trees`). A commit introduces a pair when its tree holds it and none of its parents' trees
+//! do; the first such commit in topological order is the one reported. Dates are only shown,
+//! never used to decide. The count of a pair is the number of distinct commits holding it.
 
-use crate::blob::IdMap;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use gix::hash::ObjectId;
-use gix::objs::{Find as _, Kind};
-use gix::odb::pack;
+use gix::objs::Kind;
 
-use super::objects::{each_object, open_pack, PackMap, RELEASE_EVERY};
+use super::objects::each_object;
+use super::trees::{tree_pass, Containment, NameHash, PathId, SetId, TreeLoc, WantedIndex};
 use super::GitError;
-use crate::blob::BlobId;
-use crate::finding::Commit;
-use crate::scan::{HistoryFacts, Placement};
-use crate::source::Event;
+use crate::blob::{BlobId, IdMap};
+use crate::finding::{Commit, MessageKind};
+use crate::source::{Event, Skip};
 
 /// Which history to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,132 +52,6 @@ struct CommitNode {
     tree: ObjectId,
     parents: Vec<ObjectId>,
     time: i64,
-}
-
-/// Trees as an adjacency list keyed by 64-bit id prefixes (collisions among the trees of one
-/// repository are vanishingly unlikely at 64 bits, and every reported path is re-read by
-/// full id): for each tree, its subtrees, plus which wanted blobs it lists directly.
-#[derive(Debug, Default, Clone)]
-struct TreeTable {
-    keys: Vec<u64>,
-    child_end: Vec<u32>,
-    children: Vec<u64>,
-    /// (row, wanted blob index) for every wanted blob a tree lists directly.
-    direct: Vec<(u32, u32)>,
-}
-
-impl TreeTable {
-    /// Records one tree.
-    fn push(&mut self, key: u64, data: &[u8], wanted: &Wanted) {
-        let row = self.keys.len() as u32;
-        self.keys.push(key);
-        for (mode, id) in tree_entries(data) {
-            match mode {
-                // A subdirectory.
-                b"40000" => self.children.push(prefix_bytes(id)),
-                // A submodule's commit: its repository is not here.
-                b"160000" => {}
-                _ => {
-                    if let Some(w) = wanted.get_bytes(id) {
-                        self.direct.push((row, w));
-                    }
-                }
-            }
-        }
-        self.child_end.push(self.children.len() as u32);
-    }
-
-    fn append(&mut self, other: &TreeTable) {
-        let (c0, r0) = (self.children.len() as u32, self.keys.len() as u32);
-        self.keys.extend_from_slice(&other.keys);
-        self.children.extend_from_slice(&other.children);
-        self.child_end
-            .extend(other.child_end.iter().map(|e| e + c0));
-        self.direct
-            .extend(other.direct.iter().map(|&(r, w)| (r + r0, w)));
-    }
-
-    fn children_of(&self, i: usize) -> &[u64] {
-        let start = if i == 0 {
-            0
-        } else {
-            self.child_end[i - 1] as usize
-        };
-        &self.children[start..self.child_end[i] as usize]
-    }
-}
-
-/// The blobs with findings, with a 64 Ki-bit filter on the first two id bytes in front of the
-/// map: the tree pass looks up every blob entry of every tree (tens of millions), and almost
-/// all of them are rejected by one bit test.
-struct Wanted {
-    bits: Vec<u64>,
-    ids: IdMap<ObjectId, u32>,
-}
-
-impl Wanted {
-    fn new(ids: &[ObjectId]) -> Wanted {
-        let mut bits = vec![0u64; 1024];
-        let mut map = IdMap::default();
-        for (i, id) in ids.iter().enumerate() {
-            let k = Self::key(id);
-            bits[k >> 6] |= 1 << (k & 63);
-            map.insert(*id, i as u32);
-        }
-        Wanted { bits, ids: map }
-    }
-
-    fn key(id: &gix::hash::oid) -> usize {
-        let b = id.as_bytes();
-        (usize::from(b[0]) << 8) | usize::from(b[1])
-    }
-
-    fn get(&self, id: &gix::hash::oid) -> Option<u32> {
-        self.get_bytes(id.as_bytes())
-    }
-
-    fn get_bytes(&self, id: &[u8]) -> Option<u32> {
-        let k = (usize::from(id[0]) << 8) | usize::from(id[1]);
-        if self.bits[k >> 6] & (1 << (k & 63)) == 0 {
-            return None;
-        }
-        self.ids.get(&ObjectId::try_from(id).ok()?).copied()
-    }
-}
-
-/// The entries of a tree object, `(mode, 20-byte id)`, read with the least work: this runs over
-/// every entry of every tree in the repository (tens of millions on large histories). A
-/// malformed tree ends the iteration early.
-fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        let space = memchr::memchr(b' ', rest)?;
-        let mode = &rest[..space];
-        let nul = space + 1 + memchr::memchr(0, &rest[space + 1..])?;
-        let id = rest.get(nul + 1..nul + 21)?;
-        rest = &rest[nul + 21..];
-        Some((mode, id))
-    })
-}
-
-fn prefix_bytes(id: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&id[..8]);
-    u64::from_be_bytes(b)
-}
-
-fn prefix(oid: &gix::hash::oid) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&oid.as_bytes()[..8]);
-    u64::from_be_bytes(b)
-}
-
-/// Where a tree object is: at `offset` in pack number `pack`, or loose (`pack == LOOSE`).
-#[derive(Debug, Clone, Copy)]
-struct TreeLoc {
-    pack: u32,
-    offset: u64,
-    id: ObjectId,
 }
 
 /// Per-thread collector that hands its records to the shared state when dropped (gix clones
@@ -268,6 +141,35 @@ fn parse_commit(id: ObjectId, data: &[u8]) -> Option<CommitNode> {
     None
 }
 
+/// Hands the message of a commit or tag object (what follows its header) to the visitor.
+fn visit_message<V: FnMut(Event<'_>)>(
+    visit: &mut V,
+    oid: &gix::hash::oid,
+    kind: MessageKind,
+    time: i64,
+    data: &[u8],
+) {
+    if let Some(i) = memchr::memmem::find(data, b"\n\n") {
+        let message = &data[i + 2..];
+        if !message.is_empty() {
+            visit(Event::Message {
+                id: blob_id(oid),
+                kind,
+                time,
+                bytes: message,
+            });
+        }
+    }
+}
+
+/// The tagger's time of an annotated tag object.
+fn tagger_time(data: &[u8]) -> Option<i64> {
+    let tagger = gix::objs::TagRefIter::from_bytes(data, gix::hash::Kind::Sha1)
+        .tagger()
+        .ok()??;
+    Some(tagger.seconds())
+}
+
 /// The blob pass: hands every blob in the object database to `visitor` (cloned for each
 /// worker thread) and collects commit headers.
 pub fn scan_objects<V>(
@@ -292,9 +194,9 @@ where
         move |kind: Kind, oid: &gix::hash::oid, data: &[u8], pack: u32, offset: u64| match kind {
             Kind::Blob => {
                 if data.len() as u64 > max {
-                    visit(Event::TooLarge {
+                    visit(Event::Skipped {
                         path: &format!("object {oid}"),
-                        size: data.len() as u64,
+                        why: Skip::TooLarge,
                     });
                 } else {
                     visit(Event::Object {
@@ -305,6 +207,7 @@ where
             }
             Kind::Commit => {
                 if let Some(node) = parse_commit(oid.to_owned(), data) {
+                    visit_message(&mut visit, oid, MessageKind::Commit, node.time, data);
                     collect.commits.push(node);
                 }
             }
@@ -313,7 +216,10 @@ where
                 offset,
                 id: oid.to_owned(),
             }),
-            Kind::Tag => {}
+            Kind::Tag => {
+                let time = tagger_time(data).unwrap_or(0);
+                visit_message(&mut visit, oid, MessageKind::Tag, time, data);
+            }
         }
     };
     let (pack_paths, loose) =
@@ -338,310 +244,93 @@ where
     })
 }
 
-/// The tree pass (only when there are findings): reads every tree the blob pass located and
-/// records its subtrees and the wanted blobs it lists. Trees are decoded by pack offset, in
-/// order, with a cache for delta bases, so blobs are not decompressed again; memory stays
-/// proportional to the number of trees, not to the number of tree entries.
-fn tree_pass(
-    repo: &gix::Repository,
-    inventory: &Inventory,
-    threads: usize,
-    wanted: &Wanted,
-) -> TreeTable {
-    let hash = repo.object_hash();
-    let mut table = TreeTable::default();
-    let mut by_pack: Vec<Vec<(u64, u64)>> = vec![Vec::new(); inventory.pack_paths.len()];
-    let mut loose: Vec<ObjectId> = Vec::new();
-    for t in &inventory.trees {
-        match by_pack.get_mut(t.pack as usize) {
-            Some(v) => v.push((t.offset, prefix(&t.id))),
-            None => loose.push(t.id),
-        }
-    }
-    for (path, mut locs) in inventory.pack_paths.iter().zip(by_pack) {
-        if locs.is_empty() {
-            continue;
-        }
-        let Ok((index, map, data)) = open_pack(path, hash) else {
-            // Reported by the blob pass.
-            continue;
-        };
-        locs.sort_unstable();
-        // Runs of consecutive trees, handed out to the workers as they finish: later trees
-        // are larger (repositories grow), so equal halves would leave one worker idle.
-        let threads = threads.max(1);
-        let chunks: Vec<&[(u64, u64)]> = locs.chunks(locs.len().div_ceil(threads * 8)).collect();
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let parts: Vec<(usize, TreeTable)> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    let (pack, chunks, next) = ((&index, &map, &data), &chunks, &next);
-                    s.spawn(move || {
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(part) = chunks.get(i) else {
-                                break done;
-                            };
-                            done.push((i, decode_trees(pack, part, wanted)));
-                        }
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .filter_map(|w| w.join().ok())
-                .flatten()
-                .collect()
-        });
-        for (_, part) in &parts {
-            table.append(part);
-        }
-    }
-    let mut buf = Vec::new();
-    for id in loose {
-        if let Ok(Some(data)) = repo.objects.try_find(&id, &mut buf) {
-            table.push(prefix(&id), data.data, wanted);
-        }
-    }
-    table
+/// A blob with findings, and the secrets it holds (numbered by the caller).
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub id: BlobId,
+    pub secrets: Vec<u32>,
 }
 
-/// Decodes the trees at `locs` (sorted by offset) from one pack.
-fn decode_trees(
-    (index, map, data): (&pack::index::File, &PackMap, &pack::data::File<PackMap>),
-    locs: &[(u64, u64)],
-    wanted: &Wanted,
-) -> TreeTable {
-    let mut table = TreeTable::default();
-    let mut inflate = gix::zlib::Inflate::default();
-    // Tree deltas are based on other trees, mostly ones just before them in the pack.
-    let mut cache = pack::cache::lru::MemoryCappedHashmap::new(16 << 20);
-    let mut buf = Vec::new();
-    let resolve = |id: &gix::hash::oid, _: &mut Vec<u8>| {
-        index
-            .lookup(id)
-            .map(|i| {
-                data.entry(index.pack_offset_at_index(i))
-                    .map(pack::data::decode::entry::ResolvedBase::InPack)
-            })
-            .transpose()
-    };
-    for (n, &(offset, key)) in locs.iter().enumerate() {
-        if n % RELEASE_EVERY == RELEASE_EVERY - 1 {
-            map.release();
-        }
-        let Ok(entry) = data.entry(offset) else {
-            continue;
-        };
-        match data.decode_entry(entry, &mut buf, &mut inflate, &resolve, &mut cache) {
-            Ok(out) => {
-                let n = (out.object_size as usize).min(buf.len());
-                table.push(key, &buf[..n], wanted);
-            }
-            // Reported by the blob pass.
-            Err(_) => continue,
-        }
-    }
-    table
+/// Where one secret sits at one path of the history.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// The version of the file the secret was introduced in (or, for a path only a ref
+    /// reaches, the blob itself).
+    pub blob: BlobId,
+    /// The introducing commit, if any commit holds the secret at this path.
+    pub introduced: Option<BlobId>,
+    /// Distinct commits holding the secret at this path.
+    pub commits: usize,
+    /// False when only objects no ref reaches hold it (`--all-objects`).
+    pub reachable: bool,
 }
 
-/// The set of wanted blobs below each tree, computed from the tree table with memoisation.
-struct Containment<'a> {
-    table: &'a TreeTable,
-    rows: IdMap<u64, u32>,
-    /// Wanted blobs listed directly by each row (sparse).
-    direct: IdMap<u32, Vec<u32>>,
-    wanted_ids: Vec<ObjectId>,
-    memo: Vec<u32>,
-    /// Interned sets of wanted-blob indices; `sets[0]` is the empty set.
-    sets: Vec<Vec<u32>>,
-    interned: IdMap<Vec<u32>, u32>,
+/// What history says about the wanted blobs and messages of one repository.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// By (secret, path in the repository).
+    pub placed: HashMap<(u32, String), Placed>,
+    /// Secrets HEAD's tree holds, at any path.
+    pub in_head: HashSet<u32>,
+    /// The introducing commits, by id.
+    pub commits: HashMap<BlobId, Commit>,
+    /// Wanted blobs some commit or ref in scope holds (at whichever path).
+    pub held: HashSet<BlobId>,
+    /// Wanted blobs of this repository's object database that no commit or ref in scope holds.
+    pub dangling: Vec<BlobId>,
+    /// The wanted messages: the commit or tag, and whether a ref reaches it.
+    pub messages: HashMap<BlobId, (Commit, bool)>,
 }
 
-const UNKNOWN: u32 = u32::MAX;
-const IN_PROGRESS: u32 = u32::MAX - 1;
-
-impl<'a> Containment<'a> {
-    fn new(table: &'a TreeTable, wanted_ids: Vec<ObjectId>) -> Self {
-        let mut interned = IdMap::default();
-        interned.insert(Vec::new(), 0);
-        let mut direct: IdMap<u32, Vec<u32>> = IdMap::default();
-        for &(row, w) in &table.direct {
-            direct.entry(row).or_default().push(w);
-        }
-        let rows = table
-            .keys
-            .iter()
-            .enumerate()
-            .map(|(i, &k)| (k, i as u32))
-            .collect();
-        Containment {
-            table,
-            rows,
-            direct,
-            wanted_ids,
-            memo: vec![UNKNOWN; table.keys.len()],
-            sets: vec![Vec::new()],
-            interned,
-        }
-    }
-
-    fn intern(&mut self, mut acc: Vec<u32>) -> u32 {
-        acc.sort_unstable();
-        acc.dedup();
-        let next = self.sets.len() as u32;
-        let s = *self.interned.entry(acc.clone()).or_insert(next);
-        if s == next {
-            self.sets.push(acc);
-        }
-        s
-    }
-
-    /// The interned set of wanted blobs below the tree with this id.
-    fn set_of(&mut self, tree: &gix::hash::oid) -> u32 {
-        self.set_of_key(prefix(tree))
-    }
-
-    fn set_of_key(&mut self, key: u64) -> u32 {
-        match self.rows.get(&key) {
-            // A tree the object pass never saw (cut off by a shallow clone, or missing).
-            None => 0,
-            Some(&row) => self.set_of_row(row as usize),
-        }
-    }
-
-    fn set_of_row(&mut self, row: usize) -> u32 {
-        match self.memo[row] {
-            UNKNOWN => {}
-            // A cycle can only come from an id-prefix collision; treat it as empty.
-            IN_PROGRESS => return 0,
-            s => return s,
-        }
-        self.memo[row] = IN_PROGRESS;
-        let table = self.table;
-        let mut acc: Vec<u32> = self.direct.get(&(row as u32)).cloned().unwrap_or_default();
-        for &child in table.children_of(row) {
-            let s = self.set_of_key(child);
-            if s != 0 {
-                acc.extend_from_slice(&self.sets[s as usize]);
-            }
-        }
-        let s = if acc.is_empty() { 0 } else { self.intern(acc) };
-        self.memo[row] = s;
-        s
-    }
-
-    fn contains(&mut self, tree: &gix::hash::oid, w: u32) -> bool {
-        let s = self.set_of(tree);
-        self.sets[s as usize].binary_search(&w).is_ok()
-    }
-
-    /// The path of wanted blob `w` below `tree`, reading only the trees on the way to it.
-    fn path_of(
-        &mut self,
-        repo: &gix::Repository,
-        tree: &ObjectId,
-        w: u32,
-    ) -> Result<Option<String>, GitError> {
-        let target = self.wanted_ids[w as usize];
-        let mut path: Vec<u8> = Vec::new();
-        let mut current = *tree;
-        let mut buf = Vec::new();
-        'descend: loop {
-            let data = repo
-                .objects
-                .try_find(&current, &mut buf)
-                .map_err(|e| GitError::Other(format!("tree {current}: {e}")))?
-                .ok_or_else(|| GitError::Other(format!("tree {current} is missing")))?;
-            let mut subtrees: Vec<(Vec<u8>, ObjectId)> = Vec::new();
-            for e in gix::objs::TreeRefIter::from_bytes(data.data, gix::hash::Kind::Sha1) {
-                let e = e.map_err(|e| GitError::Other(format!("tree {current}: {e}")))?;
-                if e.mode.is_tree() {
-                    subtrees.push((e.filename.to_vec(), e.oid.to_owned()));
-                } else if !e.mode.is_commit() && e.oid == target {
-                    path.extend_from_slice(e.filename);
-                    return Ok(Some(String::from_utf8_lossy(&path).into_owned()));
-                }
-            }
-            for (name, id) in subtrees {
-                if self.contains(&id, w) {
-                    path.extend_from_slice(&name);
-                    path.push(b'/');
-                    current = id;
-                    continue 'descend;
-                }
-            }
-            return Ok(None);
-        }
-    }
-}
-
-/// Costs of the provenance step, for the summary.
+/// Costs of the provenance step, for `-v`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ProvenanceStats {
     pub commits_visited: usize,
     pub trees: usize,
+    pub tree_pass_seconds: f64,
     pub seconds: f64,
 }
 
-/// Places each wanted blob in history: the commit that introduced it, its path there, how
-/// many commits carry it, whether a ref in scope reaches it, and which wanted blobs are in
-/// HEAD's tree.
-pub fn provenance(
-    repo: &gix::Repository,
-    inventory: &Inventory,
-    wanted: &[BlobId],
-    opts: &HistoryOptions,
-) -> Result<(HistoryFacts, ProvenanceStats), GitError> {
-    let started = std::time::Instant::now();
-    let mut facts = HistoryFacts {
-        include_unreachable: opts.all_objects,
-        ..HistoryFacts::default()
-    };
-    let mut stats = ProvenanceStats::default();
-    if wanted.is_empty() {
-        return Ok((facts, stats));
-    }
-    let commits = &inventory.commits;
-    let by_id: IdMap<ObjectId, usize> =
-        commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-    let wanted_ids: Vec<ObjectId> = wanted.iter().map(object_id).collect();
-    let wanted_index = Wanted::new(&wanted_ids);
-    let table = tree_pass(repo, inventory, opts.threads, &wanted_index);
-    stats.trees = table.keys.len();
-    let mut c = Containment::new(&table, wanted_ids);
+/// The refs in scope, classified.
+#[derive(Default)]
+struct Tips {
+    commits: Vec<ObjectId>,
+    /// Trees and blobs a ref points at directly, with the ref's name.
+    direct: Vec<(String, ObjectId, Kind)>,
+    /// What refs point at before peeling (annotated tags are reachable through these).
+    targets: HashSet<ObjectId>,
+}
 
-    // Tips of the scope: commits, plus trees and blobs that refs point at directly.
-    let mut tip_commits: Vec<ObjectId> = Vec::new();
-    let mut direct: Vec<(String, ObjectId, Kind)> = Vec::new();
-    let mut classify = |name: String, id: ObjectId| {
-        if by_id.contains_key(&id) {
-            tip_commits.push(id);
-        } else if let Ok(h) = repo.find_header(id) {
-            match h.kind() {
-                Kind::Commit => tip_commits.push(id),
-                k @ (Kind::Tree | Kind::Blob) => direct.push((name, id, k)),
-                Kind::Tag => {}
-            }
+fn tips(
+    repo: &gix::Repository,
+    scope: &Scope,
+    known: &IdMap<ObjectId, usize>,
+) -> Result<Tips, GitError> {
+    let mut t = Tips::default();
+    let classify = |name: String, id: ObjectId, t: &mut Tips| {
+        t.targets.insert(id);
+        let peeled = match repo.find_object(id).and_then(|o| o.peel_tags_to_end()) {
+            Ok(o) => (o.id, o.kind),
+            Err(_) if known.contains_key(&id) => (id, Kind::Commit),
+            Err(_) => return,
+        };
+        match peeled {
+            (id, Kind::Commit) => t.commits.push(id),
+            (id, k @ (Kind::Tree | Kind::Blob)) => t.direct.push((name, id, k)),
+            _ => {}
         }
     };
-    match &opts.scope {
+    let cannot = |e: &dyn std::fmt::Display| GitError::Other(format!("cannot read refs: {e}"));
+    match scope {
         Scope::AllRefs => {
             if let Ok(head) = repo.head_id() {
-                classify("HEAD".into(), head.detach());
+                classify("HEAD".into(), head.detach(), &mut t);
             }
-            let platform = repo
-                .references()
-                .map_err(|e| GitError::Other(format!("cannot read refs: {e}")))?;
-            let iter = platform
-                .all()
-                .and_then(|i| i.peeled())
-                .map_err(|e| GitError::Other(format!("cannot read refs: {e}")))?;
-            for r in iter.flatten() {
+            let platform = repo.references().map_err(|e| cannot(&e))?;
+            for r in platform.all().map_err(|e| cannot(&e))?.flatten() {
                 let name = r.name().as_bstr().to_string();
                 if let Some(id) = r.try_id() {
-                    classify(name, id.detach());
+                    classify(name, id.detach(), &mut t);
                 }
             }
         }
@@ -649,18 +338,20 @@ pub fn provenance(
             let id = repo
                 .rev_parse_single(rev.as_str())
                 .map_err(|e| GitError::Other(format!("cannot resolve `{rev}`: {e}")))?;
-            let id = id
-                .object()
-                .and_then(|o| o.peel_tags_to_end())
-                .map(|o| o.id)
-                .map_err(|e| GitError::Other(format!("cannot resolve `{rev}`: {e}")))?;
-            classify(rev.clone(), id);
+            classify(rev.clone(), id.detach(), &mut t);
         }
     }
+    Ok(t)
+}
 
-    // Reachable commits, from the collected headers.
+/// Commits reachable from `tips`, from the collected headers.
+fn reachable_from(
+    commits: &[CommitNode],
+    by_id: &IdMap<ObjectId, usize>,
+    tips: &[ObjectId],
+) -> Vec<bool> {
     let mut reachable = vec![false; commits.len()];
-    let mut stack: Vec<usize> = tip_commits
+    let mut stack: Vec<usize> = tips
         .iter()
         .filter_map(|id| by_id.get(id).copied())
         .collect();
@@ -676,105 +367,407 @@ pub fn provenance(
             }
         }
     }
+    reachable
+}
 
-    let n = wanted.len();
-    // For each wanted blob: the oldest commit that introduced it (or, failing that, the
-    // oldest that holds it), and how many commits hold it.
-    let mut visit = |only_reachable: bool, c: &mut Containment<'_>| {
-        let mut first: Vec<Option<(usize, bool)>> = vec![None; n];
-        let mut counts = vec![0usize; n];
-        let mut order: Vec<usize> = (0..commits.len())
-            .filter(|&i| reachable[i] == only_reachable)
+/// The commits with `include[i]` in topological order, parents first; among commits whose
+/// parents are all done, the older (then the smaller id) first, so the order is the same on
+/// every run.
+fn topo_order(
+    commits: &[CommitNode],
+    by_id: &IdMap<ObjectId, usize>,
+    include: &[bool],
+) -> Vec<usize> {
+    let mut pending = vec![0u32; commits.len()];
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); commits.len()];
+    for (i, c) in commits.iter().enumerate().filter(|(i, _)| include[*i]) {
+        for p in &c.parents {
+            if let Some(&j) = by_id.get(p).filter(|&&j| include[j]) {
+                pending[i] += 1;
+                children[j].push(i as u32);
+            }
+        }
+    }
+    let key = |i: usize| std::cmp::Reverse((commits[i].time, commits[i].id, i));
+    let mut ready: BinaryHeap<_> = (0..commits.len())
+        .filter(|&i| include[i] && pending[i] == 0)
+        .map(key)
+        .collect();
+    let mut order = Vec::with_capacity(commits.len());
+    while let Some(std::cmp::Reverse((_, _, i))) = ready.pop() {
+        order.push(i);
+        for &c in &children[i] {
+            pending[c as usize] -= 1;
+            if pending[c as usize] == 0 {
+                ready.push(key(c as usize));
+            }
+        }
+    }
+    order
+}
+
+/// (secret, path) pairs per containment set: a set's (blob, path) pairs with each blob
+/// replaced by the secrets it holds. Interned; `0` is the empty set.
+struct Pairs<'w> {
+    secrets: &'w [Wanted],
+    of_set: HashMap<SetId, u32>,
+    sets: Vec<Vec<(u32, PathId)>>,
+    interned: HashMap<Vec<(u32, PathId)>, u32>,
+}
+
+impl<'w> Pairs<'w> {
+    fn new(secrets: &'w [Wanted]) -> Self {
+        let mut interned = HashMap::new();
+        interned.insert(Vec::new(), 0);
+        Pairs {
+            secrets,
+            of_set: HashMap::new(),
+            sets: vec![Vec::new()],
+            interned,
+        }
+    }
+
+    fn of(&mut self, c: &Containment<'_>, set: SetId) -> u32 {
+        if set == 0 {
+            return 0;
+        }
+        if let Some(&p) = self.of_set.get(&set) {
+            return p;
+        }
+        let mut pairs: Vec<(u32, PathId)> = c
+            .set(set)
+            .iter()
+            .flat_map(|&(w, path)| {
+                self.secrets[w as usize]
+                    .secrets
+                    .iter()
+                    .map(move |&s| (s, path))
+            })
             .collect();
-        order.sort_by_key(|&i| (commits[i].time, commits[i].id));
-        for i in order {
-            let node = &commits[i];
-            stats.commits_visited += 1;
-            let s = c.set_of(&node.tree);
-            if s == 0 {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let next = self.sets.len() as u32;
+        let id = *self.interned.entry(pairs.clone()).or_insert(next);
+        if id == next {
+            self.sets.push(pairs);
+        }
+        self.of_set.insert(set, id);
+        id
+    }
+}
+
+/// One walk over a set of commits: first introduction and count of every (secret, path).
+#[derive(Default)]
+struct Walk {
+    /// (commit index, blob index) of the introduction.
+    introduced: HashMap<(u32, PathId), (usize, u32)>,
+    counts: HashMap<(u32, PathId), usize>,
+    /// Blob indices some visited commit holds.
+    held: HashSet<u32>,
+    visited: usize,
+}
+
+fn walk(
+    commits: &[CommitNode],
+    by_id: &IdMap<ObjectId, usize>,
+    order: &[usize],
+    c: &mut Containment<'_>,
+    pairs: &mut Pairs<'_>,
+) -> Walk {
+    let mut w = Walk::default();
+    let mut pair_of = vec![0u32; commits.len()];
+    let mut per_set: HashMap<u32, usize> = HashMap::new();
+    for &i in order {
+        w.visited += 1;
+        let set = c.set_of(&commits[i].tree);
+        let p = pairs.of(c, set);
+        pair_of[i] = p;
+        if p == 0 {
+            continue;
+        }
+        *per_set.entry(p).or_default() += 1;
+        w.held.extend(c.set(set).iter().map(|&(b, _)| b));
+        let parents: Vec<u32> = commits[i]
+            .parents
+            .iter()
+            .filter_map(|id| by_id.get(id).map(|&j| pair_of[j]))
+            .collect();
+        if parents.contains(&p) {
+            continue;
+        }
+        for k in 0..pairs.sets[p as usize].len() {
+            let item = pairs.sets[p as usize][k];
+            let in_parent = parents
+                .iter()
+                .any(|&q| pairs.sets[q as usize].binary_search(&item).is_ok());
+            if in_parent || w.introduced.contains_key(&item) {
                 continue;
             }
-            for w in c.sets[s as usize].clone() {
-                let wi = w as usize;
-                counts[wi] += 1;
-                if matches!(first[wi], Some((_, true))) {
-                    continue;
-                }
-                let introduced = node.parents.iter().all(|p| match by_id.get(p) {
-                    Some(&j) => !c.contains(&commits[j].tree, w),
-                    None => true,
-                });
-                if first[wi].is_none() || introduced {
-                    first[wi] = Some((i, introduced));
-                }
-            }
-        }
-        (first, counts)
-    };
-
-    let (mut first, mut counts) = visit(true, &mut c);
-    let placed: Vec<bool> = first.iter().map(Option::is_some).collect();
-
-    // Blobs that refs reach through a direct tree or blob ref (e.g. a tag on a blob).
-    let mut direct_paths: Vec<Option<String>> = vec![None; n];
-    for (name, id, kind) in &direct {
-        match kind {
-            Kind::Blob => {
-                if let Some(w) = wanted_index.get(id) {
-                    direct_paths[w as usize].get_or_insert_with(|| name.clone());
-                }
-            }
-            Kind::Tree => {
-                let s = c.set_of(id);
-                for w in c.sets[s as usize].clone() {
-                    if direct_paths[w as usize].is_none() {
-                        let p = c.path_of(repo, id, w)?.unwrap_or_default();
-                        direct_paths[w as usize] = Some(format!("{name}:{p}"));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    if opts.all_objects && placed.iter().any(|p| !p) {
-        let (first_u, counts_u) = visit(false, &mut c);
-        for w in 0..n {
-            if !placed[w] && direct_paths[w].is_none() {
-                first[w] = first_u[w];
-                counts[w] = counts_u[w];
+            let blob = c
+                .set(set)
+                .iter()
+                .filter(|&&(b, path)| {
+                    path == item.1 && pairs.secrets[b as usize].secrets.contains(&item.0)
+                })
+                .map(|&(b, _)| b)
+                .min();
+            if let Some(b) = blob {
+                w.introduced.insert(item, (i, b));
             }
         }
     }
-
-    for (w, blob) in wanted.iter().enumerate() {
-        let mut placement = Placement {
-            commits: counts[w],
-            reachable: placed[w] || direct_paths[w].is_some(),
-            ..Placement::default()
-        };
-        if let Some((i, _)) = first[w] {
-            let node = &commits[i];
-            placement.commit = commit_info(repo, node.id);
-            placement.path = c.path_of(repo, &node.tree, w as u32)?;
-        } else if let Some(p) = &direct_paths[w] {
-            placement.path = Some(p.clone());
+    for (p, n) in per_set {
+        for &item in &pairs.sets[p as usize] {
+            *w.counts.entry(item).or_default() += n;
         }
-        facts.placements.insert(*blob, placement);
     }
+    w
+}
+
+/// Places the secrets of the wanted blobs in history (see the module documentation), and
+/// describes the wanted messages' commits and tags.
+pub fn provenance(
+    repo: &gix::Repository,
+    inventory: &Inventory,
+    wanted: &[Wanted],
+    messages: &[BlobId],
+    opts: &HistoryOptions,
+) -> Result<(Facts, ProvenanceStats), GitError> {
+    let started = std::time::Instant::now();
+    let mut facts = Facts::default();
+    let mut stats = ProvenanceStats::default();
+    if wanted.is_empty() && messages.is_empty() {
+        return Ok((facts, stats));
+    }
+    let commits = &inventory.commits;
+    let by_id: IdMap<ObjectId, usize> =
+        commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let tips = tips(repo, &opts.scope, &by_id)?;
+    let reachable = reachable_from(commits, &by_id, &tips.commits);
+    describe_messages(repo, messages, &by_id, &reachable, &tips, &mut facts);
+    if wanted.is_empty() {
+        stats.seconds = started.elapsed().as_secs_f64();
+        return Ok((facts, stats));
+    }
+
+    let names = NameHash::new();
+    let wanted_ids: Vec<ObjectId> = wanted.iter().map(|w| object_id(&w.id)).collect();
+    let index = WantedIndex::new(&wanted_ids);
+    let table = tree_pass(
+        repo,
+        &inventory.trees,
+        &inventory.pack_paths,
+        opts.threads,
+        &index,
+        names,
+    );
+    stats.trees = table.len();
+    stats.tree_pass_seconds = started.elapsed().as_secs_f64();
+    let mut c = Containment::new(&table);
+    let mut pairs = Pairs::new(wanted);
+
+    let order = topo_order(commits, &by_id, &reachable);
+    let mut seen = walk(commits, &by_id, &order, &mut c, &mut pairs);
+    stats.commits_visited = seen.visited;
+    let mut texts: HashMap<PathId, String> = HashMap::new();
+    place_walk(
+        repo, commits, wanted, &seen, true, &c, names, &mut texts, &mut facts,
+    )?;
+    if opts.all_objects {
+        let unreachable: Vec<bool> = reachable.iter().map(|r| !r).collect();
+        let order = topo_order(commits, &by_id, &unreachable);
+        let more = walk(commits, &by_id, &order, &mut c, &mut pairs);
+        stats.commits_visited += more.visited;
+        place_walk(
+            repo, commits, wanted, &more, false, &c, names, &mut texts, &mut facts,
+        )?;
+        seen.held.extend(more.held);
+    }
+    place_direct(
+        repo,
+        &tips,
+        wanted,
+        &index,
+        &mut c,
+        names,
+        &mut seen.held,
+        &mut facts,
+    )?;
 
     if let Ok(tree) = repo.head_tree_id() {
-        let s = c.set_of(&tree.detach());
-        for &w in &c.sets[s as usize] {
-            facts.head_blobs.insert(wanted[w as usize]);
+        let set = c.set_of(&tree.detach());
+        let p = pairs.of(&c, set);
+        facts
+            .in_head
+            .extend(pairs.sets[p as usize].iter().map(|&(s, _)| s));
+    }
+    for (w, blob) in wanted.iter().enumerate() {
+        if seen.held.contains(&(w as u32)) {
+            facts.held.insert(blob.id);
+        } else if repo.has_object(object_id(&blob.id)) {
+            facts.dangling.push(blob.id);
         }
     }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((facts, stats))
 }
 
-/// How many submodules HEAD's `.gitmodules` declares (their repositories are not scanned).
-pub fn submodules_at_head(repo: &gix::Repository) -> usize {
+/// Records what a walk placed (pairs placed by an earlier walk stay).
+#[allow(clippy::too_many_arguments)]
+fn place_walk(
+    repo: &gix::Repository,
+    commits: &[CommitNode],
+    wanted: &[Wanted],
+    w: &Walk,
+    reachable: bool,
+    c: &Containment<'_>,
+    names: NameHash,
+    texts: &mut HashMap<PathId, String>,
+    facts: &mut Facts,
+) -> Result<(), GitError> {
+    let mut items: Vec<_> = w.introduced.iter().collect();
+    items.sort_unstable_by_key(|(item, _)| **item);
+    for (&(secret, path), &(i, b)) in items {
+        let node = &commits[i];
+        let text = match texts.get(&path) {
+            Some(t) => t.clone(),
+            None => {
+                let t = c.path_text(repo, node.tree, path, names)?;
+                texts.insert(path, t.clone());
+                t
+            }
+        };
+        let key = (secret, text);
+        if facts.placed.contains_key(&key) {
+            continue;
+        }
+        let id = blob_id(&node.id);
+        if let std::collections::hash_map::Entry::Vacant(v) = facts.commits.entry(id) {
+            if let Some(info) = commit_info(repo, node.id) {
+                v.insert(info);
+            }
+        }
+        facts.placed.insert(
+            key,
+            Placed {
+                blob: wanted[b as usize].id,
+                introduced: Some(id),
+                commits: w.counts.get(&(secret, path)).copied().unwrap_or(0),
+                reachable,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Blobs and trees that a ref points at directly (a tag on a blob): placed at the ref's name.
+#[allow(clippy::too_many_arguments)]
+fn place_direct(
+    repo: &gix::Repository,
+    tips: &Tips,
+    wanted: &[Wanted],
+    index: &WantedIndex,
+    c: &mut Containment<'_>,
+    names: NameHash,
+    held: &mut HashSet<u32>,
+    facts: &mut Facts,
+) -> Result<(), GitError> {
+    for (name, id, kind) in &tips.direct {
+        let found: Vec<(u32, String)> = match kind {
+            Kind::Blob => index
+                .get(id.as_bytes())
+                .map(|w| (w, name.clone()))
+                .into_iter()
+                .collect(),
+            Kind::Tree => {
+                let set = c.set_of(id);
+                let mut v = Vec::new();
+                for &(w, path) in c.set(set) {
+                    v.push((
+                        w,
+                        format!("{name}:{}", c.path_text(repo, *id, path, names)?),
+                    ));
+                }
+                v
+            }
+            _ => Vec::new(),
+        };
+        for (w, path) in found {
+            held.insert(w);
+            for &s in &wanted[w as usize].secrets {
+                facts.placed.entry((s, path.clone())).or_insert(Placed {
+                    blob: wanted[w as usize].id,
+                    introduced: None,
+                    commits: 0,
+                    reachable: true,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Commit (or tag) descriptions of the messages with findings.
+fn describe_messages(
+    repo: &gix::Repository,
+    messages: &[BlobId],
+    by_id: &IdMap<ObjectId, usize>,
+    reachable: &[bool],
+    tips: &Tips,
+    facts: &mut Facts,
+) {
+    for m in messages {
+        let id = object_id(m);
+        let described = match by_id.get(&id) {
+            Some(&i) => commit_info(repo, id).map(|c| (c, reachable[i])),
+            None => tag_info(repo, id).map(|c| (c, tips.targets.contains(&id))),
+        };
+        if let Some(d) = described {
+            facts.messages.insert(*m, d);
+        }
+    }
+}
+
+/// Author, date and summary of a commit.
+fn commit_info(repo: &gix::Repository, id: ObjectId) -> Option<Commit> {
+    let commit = repo.find_commit(id).ok()?;
+    let decoded = commit.decode().ok()?;
+    let author = decoded.author().ok()?;
+    Some(Commit {
+        id: id.to_string(),
+        author: author.name.to_string(),
+        email: author.email.to_string(),
+        date: iso8601_utc(author.seconds()),
+        summary: decoded.message_summary().to_string(),
+    })
+}
+
+/// Tagger, date and summary of an annotated tag.
+fn tag_info(repo: &gix::Repository, id: ObjectId) -> Option<Commit> {
+    let tag = repo.find_tag(id).ok()?;
+    let decoded = tag.decode().ok()?;
+    let tagger = decoded.tagger().ok().flatten();
+    Some(Commit {
+        id: id.to_string(),
+        author: tagger.map(|t| t.name.to_string()).unwrap_or_default(),
+        email: tagger.map(|t| t.email.to_string()).unwrap_or_default(),
+        date: tagger.map(|t| iso8601_utc(t.seconds())).unwrap_or_default(),
+        summary: format!("tag {}", decoded.name),
+    })
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn iso8601_utc(secs: i64) -> String {
+    match jiff::Timestamp::from_second(secs) {
+        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// How many submodules HEAD's `.gitmodules` declares that are not checked out in the work
+/// tree (a checked-out one is a repository of its own, found and scanned as such; in a bare
+/// repository none is).
+pub fn submodules_not_checked_out(repo: &gix::Repository) -> usize {
     let Ok(tree) = repo.head_tree() else {
         return 0;
     };
@@ -786,73 +779,21 @@ pub fn submodules_at_head(repo: &gix::Repository) -> usize {
     };
     blob.data
         .split(|&b| b == b'\n')
-        .filter(|l| l.trim_ascii_start().starts_with(b"[submodule"))
+        .filter_map(|l| {
+            let l = std::str::from_utf8(l).ok()?.trim();
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "path").then(|| value.trim().to_string())
+        })
+        .filter(|p| {
+            repo.workdir()
+                .is_none_or(|w| !w.join(p).join(".git").exists())
+        })
         .count()
-}
-
-/// Author, date and summary of a commit.
-fn commit_info(repo: &gix::Repository, id: ObjectId) -> Option<Commit> {
-    let commit = repo.find_commit(id).ok()?;
-    let decoded = commit.decode().ok()?;
-    let author = decoded.author().ok()?;
-    let seconds = author.seconds();
-    let summary = decoded.message_summary().to_string();
-    Some(Commit {
-        id: id.to_string(),
-        author: author.name.to_string(),
-        email: author.email.to_string(),
-        date: iso8601_utc(seconds),
-        summary,
-    })
-}
-
-/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn iso8601_utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{iso8601_utc, tree_entries};
-
-    #[test]
-    fn tree_entries_reads_modes_and_ids() {
-        let mut t = Vec::new();
-        t.extend_from_slice(b"100644 a.txt\0");
-        t.extend_from_slice(&[1u8; 20]);
-        t.extend_from_slice(b"40000 dir with space\0");
-        t.extend_from_slice(&[2u8; 20]);
-        t.extend_from_slice(b"160000 sub\0");
-        t.extend_from_slice(&[3u8; 20]);
-        let got: Vec<_> = tree_entries(&t).collect();
-        assert_eq!(
-            got,
-            vec![
-                (&b"100644"[..], &[1u8; 20][..]),
-                (&b"40000"[..], &[2u8; 20][..]),
-                (&b"160000"[..], &[3u8; 20][..]),
-            ]
-        );
-        // Truncated: no partial entry.
-        assert_eq!(tree_entries(&t[..t.len() - 1]).count(), 2);
-    }
+    use super::iso8601_utc;
 
     #[test]
     fn dates() {

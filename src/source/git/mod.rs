@@ -8,6 +8,7 @@ use std::path::Path;
 
 pub mod history;
 mod objects;
+mod trees;
 
 /// Errors opening or reading a repository.
 #[derive(Debug, thiserror::Error)]

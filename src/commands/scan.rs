@@ -1,0 +1,445 @@
+//! `keyhound scan`: options resolved once into `ScanOptions`, the output prepared before any
+//! work, each scope run, then suppression, validation, the report and the summary.
+
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _, Result};
+
+use super::output::Output;
+use super::scope::{self, Scope, ScopeRun};
+use super::Exit;
+use crate::cli::{ColorChoice, ScanArgs, ValidationArgs};
+use crate::config::Config;
+use crate::finding::{Confidence, Finding, LiveState};
+use crate::report::{self, summary, BaselineReport, Report};
+use crate::rules::RuleSet;
+use crate::scan::{Outcome, Summary};
+use crate::source::git::diff::{self, RangeSpec};
+use crate::source::git::history::Scope as HistoryScope;
+use crate::source::SourceError;
+use crate::suppress::Baseline;
+
+/// The file a repository's baseline is looked for under, at its root.
+pub const BASELINE_FILE: &str = ".keyhound-baseline.yaml";
+
+/// Where the content of a scan comes from.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Files, directories, stdin, and the history of repositories among them.
+    Paths,
+    /// The index against HEAD.
+    Staged,
+    /// The commits of a range, each against its first parent.
+    Range(RangeSpec),
+}
+
+/// Which configuration to use.
+#[derive(Debug, Clone)]
+pub enum ConfigChoice {
+    /// `--no-config`.
+    None,
+    /// `--config FILE`: the user's own, trusted.
+    File(PathBuf),
+    /// `.keyhound.yaml` at each scanned repository's root.
+    Find,
+}
+
+/// Which baseline to use.
+#[derive(Debug, Clone)]
+pub enum BaselineChoice {
+    Off,
+    File(PathBuf),
+    /// The configuration's `baseline:`, else `.keyhound-baseline.yaml` at the root.
+    Auto,
+}
+
+/// A scan's options, resolved once from the command line; nothing after this reads `ScanArgs`.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub mode: Mode,
+    pub paths: Vec<PathBuf>,
+    pub stdin: bool,
+    pub threads: usize,
+    pub max_file_size: u64,
+    pub respect_ignore: bool,
+    pub follow: bool,
+    pub no_history: bool,
+    pub history_only: bool,
+    pub all_objects: bool,
+    pub history_scope: HistoryScope,
+    pub allow_comments: bool,
+    pub min_confidence: Option<Confidence>,
+    pub config: ConfigChoice,
+    pub baseline: BaselineChoice,
+    pub extra_rules: Vec<PathBuf>,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl ScanOptions {
+    pub fn resolve(args: &ScanArgs) -> Result<ScanOptions> {
+        let mode = if args.diff.staged {
+            Mode::Staged
+        } else if let Some(r) = &args.diff.since_commit {
+            Mode::Range(RangeSpec::SinceCommit(r.clone()))
+        } else if let Some(r) = &args.diff.range {
+            Mode::Range(RangeSpec::Range(r.clone()))
+        } else {
+            Mode::Paths
+        };
+        let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+        let paths: Vec<PathBuf> = args
+            .paths
+            .iter()
+            .filter(|p| p.as_os_str() != "-")
+            .cloned()
+            .collect();
+        if !matches!(mode, Mode::Paths) && (stdin || paths.len() > 1) {
+            bail!(
+                "--staged, --since-commit and --range take at most one PATH: a directory inside \
+                 the repository"
+            );
+        }
+        Ok(ScanOptions {
+            mode,
+            paths,
+            stdin,
+            threads: args.threads.unwrap_or_else(default_threads),
+            max_file_size: args.max_file_size,
+            respect_ignore: !args.no_ignore,
+            follow: args.follow,
+            no_history: args.history.no_history,
+            history_only: args.history.history_only,
+            all_objects: args.history.all_objects,
+            history_scope: match &args.history.branch {
+                Some(b) => HistoryScope::Rev(b.clone()),
+                None => HistoryScope::AllRefs,
+            },
+            allow_comments: !args.suppress.no_allow_comments,
+            min_confidence: args.min_confidence.map(Into::into),
+            config: if args.suppress.no_config {
+                ConfigChoice::None
+            } else if let Some(p) = &args.suppress.config {
+                ConfigChoice::File(p.clone())
+            } else {
+                ConfigChoice::Find
+            },
+            baseline: if args.suppress.no_baseline {
+                BaselineChoice::Off
+            } else if let Some(p) = &args.suppress.baseline {
+                BaselineChoice::File(p.clone())
+            } else {
+                BaselineChoice::Auto
+            },
+            extra_rules: args.rules.extra.clone(),
+            quiet: args.quiet,
+            verbose: args.verbose,
+        })
+    }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Splits the scan into scopes, one per configuration (see `scope`).
+fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
+    let load = |choice: &ConfigChoice, found: Option<PathBuf>| -> Result<Config> {
+        Ok(match (choice, found) {
+            (ConfigChoice::None, _) => Config::default(),
+            (ConfigChoice::File(p), _) => Config::load(p, false)?,
+            (ConfigChoice::Find, Some(p)) => Config::load(&p, true)
+                .with_context(|| format!("{}: pass --no-config to scan without it", p.display()))?,
+            (ConfigChoice::Find, None) => Config::default(),
+        })
+    };
+    if !matches!(opts.mode, Mode::Paths) {
+        let location = opts.paths.first().map_or(Path::new("."), PathBuf::as_path);
+        let repo = match opts.mode {
+            Mode::Staged => diff::discover_for_hook(location)?,
+            _ => diff::discover(location)?,
+        };
+        let root = repo
+            .workdir()
+            .map_or_else(|| repo.git_dir().to_path_buf(), Path::to_path_buf);
+        let found =
+            Some(root.join(crate::config::FILE_NAME)).filter(|p| p.symlink_metadata().is_ok());
+        return Ok(vec![Scope {
+            config: load(&opts.config, found)?,
+            root,
+            paths: Vec::new(),
+            stdin: false,
+            repo: Some(repo),
+        }]);
+    }
+    let mut paths = opts.paths.clone();
+    if paths.is_empty() && !opts.stdin {
+        paths.push(PathBuf::from("."));
+    }
+    let mut scopes: Vec<Scope> = Vec::new();
+    for p in paths {
+        let (root, found) = match &opts.config {
+            ConfigChoice::Find => scope::find_config(&p),
+            _ => (
+                scope::normalize(&std::path::absolute(&p).unwrap_or(p.clone())),
+                None,
+            ),
+        };
+        match scopes.iter_mut().find(|s| s.root == root) {
+            Some(s) => s.paths.push(p),
+            None => scopes.push(Scope {
+                config: load(&opts.config, found)?,
+                root,
+                paths: vec![p],
+                stdin: false,
+                repo: None,
+            }),
+        }
+    }
+    if opts.stdin {
+        match scopes.first_mut() {
+            Some(s) => s.stdin = true,
+            None => {
+                let (root, found) = match &opts.config {
+                    ConfigChoice::Find => scope::find_config(Path::new(".")),
+                    _ => (PathBuf::from("."), None),
+                };
+                scopes.push(Scope {
+                    config: load(&opts.config, found)?,
+                    root,
+                    paths: Vec::new(),
+                    stdin: true,
+                    repo: None,
+                });
+            }
+        }
+    }
+    Ok(scopes)
+}
+
+/// A scope's findings after its minimum confidence and its baseline.
+struct Suppressed {
+    outcome: Outcome,
+    baseline: Option<BaselineReport>,
+}
+
+/// Applies a scope's minimum confidence and baseline.
+fn suppress(scope: &Scope, opts: &ScanOptions, mut outcome: Outcome) -> Result<Suppressed> {
+    let min = opts
+        .min_confidence
+        .or(scope.config.min_confidence)
+        .unwrap_or(Confidence::Low);
+    let before = outcome.findings.len();
+    outcome.findings.retain(|f| f.confidence >= min);
+    outcome.allowed.retain(|f| f.confidence >= min);
+    outcome.summary.below_confidence = (before - outcome.findings.len()) as u64;
+    outcome.summary.allowed = outcome.allowed.len() as u64;
+    let confined = scope.config.confined.then_some(scope.root.as_path());
+    let path = match &opts.baseline {
+        BaselineChoice::Off => None,
+        BaselineChoice::File(p) => Some((p.clone(), None)),
+        BaselineChoice::Auto => match &scope.config.baseline {
+            Some(p) => Some((p.clone(), confined)),
+            None => Some(scope.root.join(BASELINE_FILE))
+                .filter(|p| p.symlink_metadata().is_ok())
+                .map(|p| (p, Some(scope.root.as_path()))),
+        },
+    };
+    let Some((path, inside)) = path else {
+        return Ok(Suppressed {
+            outcome,
+            baseline: None,
+        });
+    };
+    let b = Baseline::load(&path, inside)?;
+    let applied = b.apply(&mut outcome.findings);
+    outcome.summary.baselined = applied.suppressed as u64;
+    // Stale entries mean something only when the scan saw all the baseline covers.
+    let whole = matches!(opts.mode, Mode::Paths)
+        && !opts.no_history
+        && !opts.history_only
+        && matches!(opts.history_scope, HistoryScope::AllRefs)
+        && scope.paths.len() == 1
+        && scope::normalize(&std::path::absolute(&scope.paths[0]).unwrap_or_default())
+            == scope::normalize(&std::path::absolute(&scope.root).unwrap_or_default());
+    Ok(Suppressed {
+        outcome,
+        baseline: Some(BaselineReport {
+            path: crate::source::fs::display_path(&path),
+            entries: b.len(),
+            suppressed: applied.suppressed,
+            stale: whole.then_some(applied.stale),
+        }),
+    })
+}
+
+/// What the scopes gave, together.
+pub struct Merged {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    pub errors: Vec<SourceError>,
+    /// Each scope's rules (reports look rules up by id in all of them).
+    pub rules: Vec<Arc<RuleSet>>,
+    pub notes: Vec<String>,
+    pub details: Vec<String>,
+    pub baselines: Vec<BaselineReport>,
+    pub validation: Option<crate::validate::Stats>,
+}
+
+/// Runs every scope, validating each scope's findings with its own rules when asked.
+/// `with_baseline` is false for `baseline create`.
+pub fn run_scopes(
+    opts: &ScanOptions,
+    with_baseline: bool,
+    validation: Option<&ValidationArgs>,
+) -> Result<Merged> {
+    let scopes = plan(opts)?;
+    let mut m = Merged {
+        findings: Vec::new(),
+        summary: Summary::default(),
+        errors: Vec::new(),
+        rules: Vec::new(),
+        notes: Vec::new(),
+        details: Vec::new(),
+        baselines: Vec::new(),
+        validation: None,
+    };
+    let mut validator = validation
+        .map(super::validation::Validator::new)
+        .transpose()?;
+    let mut opts_here = opts.clone();
+    if !with_baseline {
+        opts_here.baseline = BaselineChoice::Off;
+    }
+    for s in &scopes {
+        let ScopeRun {
+            outcome,
+            rules,
+            notes,
+            details,
+        } = scope::run(s, opts, opts.quiet)?;
+        let Suppressed {
+            mut outcome,
+            baseline,
+        } = suppress(s, &opts_here, outcome)?;
+        if let Some(v) = validator.as_mut() {
+            v.check(&rules, &mut outcome.findings, opts.verbose, opts.quiet);
+        }
+        m.findings.extend(outcome.findings);
+        m.summary.add(&outcome.summary);
+        m.errors.extend(outcome.errors);
+        m.notes.extend(notes);
+        m.details.extend(details);
+        m.baselines.extend(baseline);
+        m.rules.push(rules);
+    }
+    m.validation = validator.map(|v| v.stats);
+    if scopes.len() > 1 {
+        m.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        m.errors.sort();
+    }
+    Ok(m)
+}
+
+pub fn run(args: ScanArgs) -> Result<Exit> {
+    let started = Instant::now();
+    let opts = ScanOptions::resolve(&args)?;
+    let output = Output::prepare(args.output.as_deref())?;
+    let validation = args.validation.validate.then_some(&args.validation);
+    let mut m = run_scopes(&opts, true, validation)?;
+    for e in &m.errors {
+        eprintln!("keyhound: {}", report::sanitize(&e.to_string()));
+    }
+    if args.validation.only_valid {
+        m.findings.retain(|f| {
+            f.validation
+                .as_ref()
+                .is_some_and(|v| v.state == LiveState::Valid)
+        });
+    }
+    let color = use_color(args.color, output.is_stdout());
+    let rep = Report {
+        findings: &m.findings,
+        summary: &m.summary,
+        rules: &m.rules,
+        show_secrets: args.show_secrets,
+        color,
+        baseline: m.baselines.first(),
+        errors: &m.errors,
+    };
+    output.write(|w| report::write(args.format, &rep, w))?;
+    print_summary(&opts, &m, started);
+    Ok(exit_code(&m))
+}
+
+fn use_color(choice: ColorChoice, to_stdout: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_stdout
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn print_summary(opts: &ScanOptions, m: &Merged, started: Instant) {
+    let staged = matches!(opts.mode, Mode::Staged);
+    // A clean pre-commit run says nothing.
+    let s = &m.summary;
+    let silent =
+        staged && m.findings.is_empty() && s.errors == 0 && s.allowed == 0 && s.baselined == 0;
+    if opts.quiet || silent {
+        return;
+    }
+    for n in &m.notes {
+        eprintln!("keyhound: {}", report::sanitize(n));
+    }
+    if opts.verbose > 0 {
+        for n in &m.details {
+            eprintln!("keyhound: {}", report::sanitize(n));
+        }
+    }
+    let what = match &opts.mode {
+        Mode::Paths => summary::What::Paths,
+        Mode::Staged => summary::What::Staged,
+        Mode::Range(_) => summary::What::Range,
+    };
+    let line = summary::line(&summary::Facts {
+        what,
+        summary: s,
+        findings: m.findings.len(),
+        baselines: &m.baselines,
+        seconds: started.elapsed().as_secs_f64(),
+        max_size: opts.max_file_size,
+        validation: m.validation.as_ref(),
+    });
+    eprintln!("{line}");
+    if staged && !m.findings.is_empty() {
+        eprintln!(
+            "keyhound: commit blocked: remove the secret from the staged changes, or mark a \
+             false positive with a `keyhound:allow` comment on its line"
+        );
+    }
+}
+
+fn exit_code(m: &Merged) -> Exit {
+    let live = m.findings.iter().any(|f| {
+        f.validation
+            .as_ref()
+            .is_some_and(|v| v.state == LiveState::Valid)
+    });
+    if m.summary.errors > 0 {
+        Exit::Error
+    } else if live {
+        Exit::Live
+    } else if m.findings.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Findings
+    }
+}

@@ -1,0 +1,470 @@
+//! A scope: the tree one configuration governs, and running the pipeline over it. Sources
+//! (walk, stdin, history, the index, a range) feed one `Scanner`; history places the blobs
+//! with findings; the scanner assembles the findings. Each `.keyhound.yaml` governs only its
+//! own scope: `keyhound scan theirs/ mine/` never lets `theirs/` configure `mine/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+
+use super::scan::{Mode, ScanOptions};
+use crate::config::{self, Config};
+use crate::finding::Repository;
+use crate::matcher::Matcher;
+use crate::progress;
+use crate::rules::RuleSet;
+use crate::scan::{Assembly, Outcome, RepoFacts, Scanned, Scanner};
+use crate::source::git::diff::{self, DiffOptions};
+use crate::source::git::history::{self, Facts, HistoryOptions, Inventory};
+use crate::source::{self, Event, SourceError};
+
+/// The tree one configuration governs.
+pub struct Scope {
+    pub config: Config,
+    /// The directory the configuration governs: a repository root, or a PATH's directory.
+    pub root: PathBuf,
+    pub paths: Vec<PathBuf>,
+    /// Stdin is read in this scope.
+    pub stdin: bool,
+    /// The repository of a diff-mode scan.
+    pub repo: Option<gix::Repository>,
+}
+
+/// What running a scope gave.
+pub struct ScopeRun {
+    pub outcome: Outcome,
+    pub rules: Arc<RuleSet>,
+    /// For stderr: shallow clones, submodules, partial clones.
+    pub notes: Vec<String>,
+    /// For stderr with `-v`: history statistics.
+    pub details: Vec<String>,
+}
+
+/// Loads the rules a scope runs: built-ins, `--rules`, and the configuration's, minus the
+/// configuration's `disable_rules`.
+pub fn load_rules(opts: &ScanOptions, config: &Config, notes: &mut Vec<String>) -> Result<RuleSet> {
+    let mut extra = opts.extra_rules.clone();
+    extra.extend(config.rules.iter().cloned());
+    let mut set = RuleSet::with_user_rules(&extra).context("cannot load rules")?;
+    super::rules::import_notes(&set, true, notes);
+    for d in config.disable(&mut set) {
+        notes.push(format!(
+            "warning: {}:{}: disable_rules: `{}` matches no rule",
+            config.file.as_deref().unwrap_or(Path::new("?")).display(),
+            d.line,
+            d.pattern
+        ));
+    }
+    Ok(set)
+}
+
+pub fn run(scope: &Scope, opts: &ScanOptions, quiet: bool) -> Result<ScopeRun> {
+    let mut notes = Vec::new();
+    let set = Arc::new(load_rules(opts, &scope.config, &mut notes)?);
+    let matcher = Matcher::new(Arc::clone(&set))?;
+    let scanner = Scanner::new(matcher).with_allow_comments(opts.allow_comments);
+    let mut details = Vec::new();
+    let outcome = match (&opts.mode, &scope.repo) {
+        (Mode::Paths, _) => run_paths(scope, opts, scanner, quiet, &mut notes, &mut details)?,
+        (mode, Some(repo)) => run_diff(scope, opts, mode, repo, scanner)?,
+        (_, None) => anyhow::bail!("a diff-mode scan needs a repository"),
+    };
+    Ok(ScopeRun {
+        outcome,
+        rules: set,
+        notes,
+        details,
+    })
+}
+
+/// `--staged`, `--since-commit`, `--range`: the index or the commits of a range.
+fn run_diff(
+    scope: &Scope,
+    opts: &ScanOptions,
+    mode: &Mode,
+    repo: &gix::Repository,
+    scanner: Scanner,
+) -> Result<Outcome> {
+    let exclude = |p: &str| scope.config.excludes(p);
+    let dopts = DiffOptions {
+        max_file_size: opts.max_file_size,
+        exclude: scope
+            .config
+            .exclude
+            .is_some()
+            .then_some(&exclude as &dyn Fn(&str) -> bool),
+    };
+    let mut visit = scanner.visitor();
+    let commits = match mode {
+        Mode::Range(spec) => diff::range(repo, spec, &dopts, &mut visit)?,
+        _ => {
+            diff::staged(repo, &dopts, &mut visit)?;
+            0
+        }
+    };
+    drop(visit);
+    let scanned = scanner.finish();
+    let repos = [RepoFacts {
+        repo: Arc::new(describe_repo(repo, Path::new("."))),
+        prefix: String::new(),
+        facts: Facts::default(),
+    }];
+    let (_, keys) = scanned.wanted();
+    let mut outcome = scanned.assemble(
+        &keys,
+        &Assembly {
+            repos: &repos,
+            include_unreachable: false,
+        },
+    );
+    outcome.summary.commits = commits;
+    Ok(outcome)
+}
+
+/// A repository found among or below the PATHs, opened.
+struct Found {
+    path: PathBuf,
+    repo: gix::Repository,
+}
+
+/// Files, directories, stdin, and the history of every repository among or below the paths.
+fn run_paths(
+    scope: &Scope,
+    opts: &ScanOptions,
+    scanner: Scanner,
+    quiet: bool,
+    notes: &mut Vec<String>,
+    details: &mut Vec<String>,
+) -> Result<Outcome> {
+    if scope.stdin {
+        read_stdin(opts, &scanner);
+    }
+    let exclude = exclude_filter(&scope.config)?;
+    let history_exclude = exclude.clone();
+    let started = Instant::now();
+    let (found, inventories, ignored) = progress::with_progress(scanner.stats(), !quiet, || {
+        let (found, ignored) = walk(scope, opts, &scanner, exclude);
+        let found = open_repositories(found, opts, &scanner);
+        if !found.is_empty() {
+            // History means large inputs: build the keyword DFA now rather than after a megabyte.
+            scanner.prime();
+        }
+        let hopts = history_options(opts);
+        let inventories: Vec<Option<Inventory>> = found
+            .iter()
+            .map(
+                |f| match history::scan_objects(&f.repo, &hopts, scanner.visitor()) {
+                    Ok(inv) => Some(inv),
+                    Err(e) => {
+                        scanner.error(SourceError {
+                            path: source::fs::display_path(&f.path),
+                            message: e.to_string(),
+                        });
+                        None
+                    }
+                },
+            )
+            .collect();
+        (found, inventories, ignored)
+    });
+    let scan_secs = started.elapsed().as_secs_f64();
+    let mut scanned = scanner.finish();
+    scanned.summary.ignored = ignored;
+    let (wanted, keys) = scanned.wanted();
+    let messages: Vec<_> = scanned.messages.iter().map(|m| m.id).collect();
+    let mut repos = Vec::new();
+    for (f, inv) in found.iter().zip(&inventories) {
+        let Some(inv) = inv else { continue };
+        repo_notes(f, inv, notes);
+        let facts = match history::provenance(
+            &f.repo,
+            inv,
+            &wanted,
+            &messages,
+            &history_options(opts),
+        ) {
+            Ok((facts, stats)) => {
+                details.push(format!(
+                    "{}: history of {} commits ({} packs, {} loose objects); scanning took {:.2}s, provenance for {} blobs {:.2}s (tree pass {:.2}s)",
+                    source::fs::display_path(&f.path),
+                    inv.commit_count(),
+                    inv.packs,
+                    inv.loose,
+                    scan_secs,
+                    wanted.len(),
+                    stats.seconds,
+                    stats.tree_pass_seconds,
+                ));
+                facts
+            }
+            Err(e) => {
+                scanned.errors.push(SourceError {
+                    path: source::fs::display_path(&f.path),
+                    message: e.to_string(),
+                });
+                scanned.summary.errors += 1;
+                Facts::default()
+            }
+        };
+        scanned.summary.commits += inv.commit_count() as u64;
+        scanned.summary.repositories += 1;
+        repos.push(RepoFacts {
+            repo: Arc::new(describe_repo(&f.repo, &f.path)),
+            prefix: prefix_of(&f.path),
+            facts,
+        });
+    }
+    let mut outcome = assemble(scanned, &keys, &repos, opts);
+    // Files on disk were excluded by the walk; versions only history holds are excluded here.
+    if let Some(x) = history_exclude {
+        let keep = |f: &crate::finding::Finding| {
+            !matches!(f.origin, crate::finding::Origin::History(_))
+                || !(x.0)(Path::new(&f.location.path))
+        };
+        outcome.findings.retain(keep);
+        outcome.allowed.retain(keep);
+    }
+    Ok(outcome)
+}
+
+fn assemble(
+    scanned: Scanned,
+    keys: &crate::scan::SecretKeys,
+    repos: &[RepoFacts],
+    opts: &ScanOptions,
+) -> Outcome {
+    scanned.assemble(
+        keys,
+        &Assembly {
+            repos,
+            include_unreachable: opts.all_objects,
+        },
+    )
+}
+
+/// Reads stdin within the size limit and hands it to the scanner; too much is an error.
+fn read_stdin(opts: &ScanOptions, scanner: &Scanner) {
+    let mut buf = Vec::new();
+    match source::stdin::read(std::io::stdin().lock(), opts.max_file_size, &mut buf) {
+        Ok(()) => scanner.handle(Event::Stdin { bytes: &buf }, &mut scanner.scratch()),
+        Err(e) => scanner.error(SourceError {
+            path: "<stdin>".into(),
+            message: format!("{e:#}"),
+        }),
+    }
+}
+
+/// Walks the scope's paths (only to find repositories with `--history-only`), and returns
+/// the repositories among and below them with the count of ignored entries.
+fn walk(
+    scope: &Scope,
+    opts: &ScanOptions,
+    scanner: &Scanner,
+    exclude: Option<source::fs::PathFilter>,
+) -> (Vec<PathBuf>, u64) {
+    let mut repos: Vec<PathBuf> = Vec::new();
+    let mut tree_paths = Vec::new();
+    for p in &scope.paths {
+        match std::fs::metadata(p) {
+            Ok(m) if !m.is_file() && !m.is_dir() => {
+                scanner.handle(
+                    Event::Skipped {
+                        path: &source::fs::display_path(p),
+                        why: source::Skip::NotAFile,
+                    },
+                    &mut scanner.scratch(),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        // A bare repository's files are git's own: its history is what is scanned.
+        if p.is_dir() && !p.join(".git").exists() && gix::discover::is_git(p).is_ok() {
+            repos.push(p.clone());
+        } else {
+            tree_paths.push(p.clone());
+        }
+    }
+    let wopts = source::fs::WalkOptions {
+        respect_ignore: opts.respect_ignore,
+        follow_links: opts.follow,
+        max_file_size: opts.max_file_size,
+        threads: opts.threads,
+        exclude,
+        read: !opts.history_only,
+    };
+    let walked = if opts.history_only && opts.no_history {
+        source::fs::Walked::default()
+    } else {
+        source::fs::walk(&tree_paths, &wopts, || scanner.visitor())
+    };
+    if !opts.no_history {
+        repos.extend(walked.repositories);
+    }
+    repos.sort();
+    repos.dedup();
+    (repos, walked.ignored)
+}
+
+fn open_repositories(paths: Vec<PathBuf>, opts: &ScanOptions, scanner: &Scanner) -> Vec<Found> {
+    if opts.no_history {
+        return Vec::new();
+    }
+    paths
+        .into_iter()
+        .filter_map(|path| match source::git::open(&path) {
+            Ok(repo) => Some(Found { path, repo }),
+            Err(e) => {
+                scanner.error(SourceError {
+                    path: source::fs::display_path(&path),
+                    message: e.to_string(),
+                });
+                None
+            }
+        })
+        .collect()
+}
+
+fn history_options(opts: &ScanOptions) -> HistoryOptions {
+    HistoryOptions {
+        scope: opts.history_scope.clone(),
+        all_objects: opts.all_objects,
+        max_blob_size: opts.max_file_size,
+        threads: opts.threads,
+    }
+}
+
+/// Notes for stderr about what a repository's history leaves out.
+fn repo_notes(f: &Found, inv: &Inventory, notes: &mut Vec<String>) {
+    let shown = source::fs::display_path(&f.path);
+    let missing = history::submodules_not_checked_out(&f.repo);
+    if missing > 0 {
+        notes.push(format!(
+            "{shown}: {missing} submodule{} not checked out, so {} history is not scanned",
+            if missing == 1 { " is" } else { "s are" },
+            if missing == 1 { "its" } else { "their" },
+        ));
+    }
+    if inv.shallow {
+        notes.push(format!(
+            "{shown}: shallow clone, history before its shallow boundary is not available"
+        ));
+    }
+}
+
+/// The display prefix of paths inside the repository at `path`: `repo/`, or nothing for `.`.
+fn prefix_of(path: &Path) -> String {
+    match source::fs::display_path(path).as_str() {
+        "." | "" => String::new(),
+        p => format!("{}/", p.trim_end_matches('/')),
+    }
+}
+
+/// The repository as reports name it: its path and its remote's URL without credentials.
+pub fn describe_repo(repo: &gix::Repository, path: &Path) -> Repository {
+    let shown = source::fs::display_path(path);
+    let remote = repo
+        .find_default_remote(gix::remote::Direction::Fetch)
+        .and_then(|r| r.ok())
+        .and_then(|r| {
+            r.url(gix::remote::Direction::Fetch)
+                .map(|u| u.to_bstring().to_string())
+        });
+    Repository {
+        path: if shown.is_empty() { ".".into() } else { shown },
+        remote: remote.map(|u| crate::report::sanitize(&strip_credentials(&u))),
+    }
+}
+
+/// A URL without its user information (`https://user:token@host/x` → `https://host/x`): a
+/// remote URL can carry a token.
+fn strip_credentials(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let host_start = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_start].rfind('@') {
+        Some(at) => format!("{}{}", &url[..scheme_end + 3], &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+/// The configuration's `exclude_paths` as a walk filter: walked paths are made relative to
+/// the configuration's directory before matching.
+fn exclude_filter(config: &Config) -> Result<Option<source::fs::PathFilter>> {
+    let Some(exclude) = config.exclude.clone() else {
+        return Ok(None);
+    };
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = normalize(&cwd.join(&config.root));
+    Ok(Some(source::fs::PathFilter(Arc::new(move |p: &Path| {
+        let abs = normalize(&cwd.join(p));
+        match abs.strip_prefix(&root) {
+            Ok(rel) if !rel.as_os_str().is_empty() => {
+                exclude.is_match(&rel.to_string_lossy().replace('\\', "/"))
+            }
+            _ => false,
+        }
+    }))))
+}
+
+/// Removes `.` and resolves `..` lexically (no file system access, symlinks untouched).
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Finds the configuration that governs `path`: `.keyhound.yaml` at the root of the repository
+/// containing it, or in `path` itself when it is not inside a repository.
+pub fn find_config(path: &Path) -> (PathBuf, Option<PathBuf>) {
+    let start = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let abs = std::path::absolute(&start).unwrap_or_else(|_| start.clone());
+    let root = abs
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&abs)
+        .to_path_buf();
+    let candidate = root.join(config::FILE_NAME);
+    let found = candidate.symlink_metadata().is_ok().then_some(candidate);
+    (root, found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_credentials;
+
+    #[test]
+    fn remote_urls_lose_their_credentials() {
+        assert_eq!(
+            strip_credentials("https://user:ghp_x@github.com/o/r.git"),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(
+            strip_credentials("https://github.com/o/r.git"),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(
+            strip_credentials("git@github.com:o/r.git"),
+            "git@github.com:o/r.git"
+        );
+        assert_eq!(strip_credentials("ssh://tok@host/p@x"), "ssh://host/p@x");
+    }
+}

@@ -10,8 +10,8 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 
 use crate::cli::{
-    BaselineCommand, Cli, ColorChoice, Command, HookCommand, RuleArgs, RulesCommand, ScanArgs,
-    ValidationArgs,
+    BaselineCommand, Cli, ColorChoice, Command, HookCommand, RevokeArgs, RuleArgs, RulesCommand,
+    ScanArgs, ValidationArgs,
 };
 use crate::config::{self, Config};
 use crate::finding::{Confidence, Finding, LiveState, UnknownReason};
@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Rules(RulesCommand::Check { paths }) => rules_check(&paths),
         Command::Baseline(BaselineCommand::Create(args)) => baseline_create(*args),
         Command::Hook(cmd) => hook(cmd),
+        Command::Revoke(args) => revoke(*args),
     }
 }
 
@@ -491,7 +492,7 @@ fn scan(args: ScanArgs) -> Result<Exit> {
     };
 
     // The network is touched here and only here, and only when asked.
-    let validation = if args.validation.validate {
+    let validation = if args.validation.validate || args.validation.access_map {
         Some(run_validation(
             &args.validation,
             &set,
@@ -559,6 +560,9 @@ fn scan(args: ScanArgs) -> Result<Exit> {
                 v.invalid,
                 v.unknown
             ));
+            if args.validation.access_map {
+                line.push_str(&format!("; mapped the access of {}", v.mapped));
+            }
         }
         eprintln!("{line}");
         if staged && !findings.is_empty() {
@@ -588,7 +592,11 @@ fn baseline_create(args: ScanArgs) -> Result<Exit> {
     if args.suppress.baseline.is_some() {
         bail!("`baseline create` records every current finding; it does not take --baseline");
     }
-    if args.format != Format::Text || args.show_secrets || args.validation.validate {
+    if args.format != Format::Text
+        || args.show_secrets
+        || args.validation.validate
+        || args.validation.access_map
+    {
         bail!(
             "`baseline create` writes YAML; --format, --show-secrets and --validate do not apply"
         );
@@ -651,6 +659,22 @@ fn hook(cmd: HookCommand) -> Result<Exit> {
     Ok(Exit::Clean)
 }
 
+/// `keyhound revoke`: scans, then hands the findings to the revocation dialogue.
+fn revoke(args: RevokeArgs) -> Result<Exit> {
+    let scanned = run_scan(&args.scan, args.scan.quiet)?;
+    let done = crate::revoke::run(
+        &scanned.set,
+        &scanned.outcome.findings,
+        &args.scan.validation,
+        args.yes,
+    )?;
+    Ok(if done.failed > 0 || scanned.outcome.summary.errors > 0 {
+        Exit::Error
+    } else {
+        Exit::Clean
+    })
+}
+
 /// The validation phase: builds the one HTTP client of the run and checks every finding.
 fn run_validation(
     args: &ValidationArgs,
@@ -683,6 +707,7 @@ fn run_validation(
         retries: args.validation_retries,
         max_requests_per_provider: args.max_validation_requests,
         allowed_hosts: args.allow_validation_host.clone(),
+        access_map: args.access_map,
         ..validate::Options::default()
     };
     let log = |level: u8, msg: &str| {

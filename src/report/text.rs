@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{sanitize, Report};
 use crate::finding::{ChecksumState, Confidence, LiveState};
+use crate::validate::access::{map::plural, AccessMap, Severity};
 
 struct Style {
     on: bool,
@@ -116,6 +117,11 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 live.push(format!("expires {}", sanitize(e)));
             }
             writeln!(out, "    {}", live.join(" · "))?;
+            if let Some(m) = &v.access {
+                for line in access_lines(m, &st) {
+                    writeln!(out, "    {line}")?;
+                }
+            }
         }
         if let Some(u) = &f.rotate {
             writeln!(out, "    rotate: {u}")?;
@@ -123,4 +129,76 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// An access map as a few indented lines: severity and why, facts, permissions, resources,
+/// and what could not be read.
+fn access_lines(m: &AccessMap, st: &Style) -> Vec<String> {
+    let sev = match m.severity {
+        Severity::Critical => st.paint("1;31", "CRITICAL"),
+        Severity::High => st.paint("31", "HIGH"),
+        Severity::Medium => st.paint("33", "medium"),
+        Severity::Low => st.paint("2", "low"),
+    };
+    let mut head = vec![format!("access: {sev} ({})", sanitize(&m.reason))];
+    for (label, v) in [
+        ("identity", &m.identity),
+        ("account", &m.account),
+        ("key type", &m.key_type),
+        ("expires", &m.expiry),
+    ] {
+        if let Some(v) = v {
+            head.push(format!("{label} {}", sanitize(v)));
+        }
+    }
+    let mut lines = vec![head.join(" · ")];
+    if !m.permissions.is_empty() {
+        let perms: Vec<String> = m
+            .permissions
+            .iter()
+            .map(|p| format!("{} ({})", sanitize(&p.name), p.level.as_str()))
+            .collect();
+        let more = match m.more_permissions {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        lines.push(format!("  permissions: {}{more}", perms.join(", ")));
+    }
+    for r in &m.resources {
+        let mut line = format!(
+            "  {}: {}{}",
+            sanitize(&plural(&r.kind, 2)),
+            r.count,
+            if r.complete { "" } else { "+" }
+        );
+        if !r.sample.is_empty() {
+            let more = if (r.sample.len() as u64) < r.count {
+                ", …"
+            } else {
+                ""
+            };
+            let names: Vec<String> = r.sample.iter().map(|n| sanitize(n)).collect();
+            line.push_str(&format!(" ({}{more})", names.join(", ")));
+        }
+        for t in &r.tally {
+            line.push_str(&format!(" · {} with {}", t.count, sanitize(&t.label)));
+        }
+        lines.push(line);
+    }
+    for g in &m.unknown {
+        lines.push(format!(
+            "  unknown: {}: {}",
+            sanitize(&g.step),
+            sanitize(&g.reason)
+        ));
+    }
+    lines.push(st.paint(
+        "2",
+        &format!(
+            "  {} request{}",
+            m.requests,
+            if m.requests == 1 { "" } else { "s" }
+        ),
+    ));
+    lines
 }

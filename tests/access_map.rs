@@ -1070,7 +1070,7 @@ fn every_mapped_provider_end_to_end() {
     let expect = [
         (GHP_ADMIN, Severity::Critical, "admin: permission admin:org"),
         (GHP_READ, Severity::Medium, "read: permission read:user"),
-        (GH_PAT, Severity::High, "write: 1 repository with push role; parts unknown, may reach more"),
+        (GH_PAT, Severity::High, "write: 1 repository (push role); parts unknown, may reach more"),
         (GLPAT, Severity::High, "write: permission api"),
         (ATBB, Severity::High, "write: permission repository:write"),
         (AWS_SECRET, Severity::Critical, "admin: permission AdministratorAccess"),
@@ -1083,15 +1083,15 @@ fn every_mapped_provider_end_to_end() {
         (HF, Severity::High, "write: permission write"),
         (XOXB, Severity::High, "write: permission chat:write"),
         (SK_LIVE, Severity::Critical, "admin: a secret key has full access to its Stripe account"),
-        (RK_LIVE, Severity::Medium, "read: permission charges (read); parts unknown, may reach more"),
+        (RK_LIVE, Severity::Medium, "read: permission read charges; parts unknown, may reach more"),
         (SENDGRID, Severity::High, "write: permission mail.send"),
         (TWILIO_TOKEN, Severity::Critical, "admin: the auth token is its account's master credential"),
         (MAILGUN, Severity::Critical, "admin: a private API key manages the account's domains, routes and keys"),
-        (NPM, Severity::High, "write: 1 package with publish rights"),
-        (DD_APP, Severity::Critical, "admin: 1 role with admin"),
+        (NPM, Severity::High, "write: 1 package (publish rights)"),
+        (DD_APP, Severity::Critical, "admin: 1 role (admin)"),
         (DO, Severity::High, "write: tokens are read-write unless created read-only or with custom scopes, which the API does not report; parts unknown, may reach more"),
         (CF, Severity::Low, "metadata: a live key; parts unknown, may reach more"),
-        (HEROKU, Severity::Critical, "admin: 1 team with admin role"),
+        (HEROKU, Severity::Critical, "admin: 1 team (admin role)"),
         (VERCEL, Severity::High, "write: a token acts with its user's rights in the scope it was given"),
         (NETLIFY, Severity::High, "write: a personal access token has its user's full rights"),
         (LINEAR, Severity::Critical, "admin: permission workspace admin"),
@@ -1279,8 +1279,8 @@ fn every_mapped_provider_end_to_end() {
     assert_eq!(
         permissions(rk),
         [
-            ("charges (read)", Level::Read),
-            ("payment intents (read)", Level::Read)
+            ("read charges", Level::Read),
+            ("read payment intents", Level::Read)
         ]
     );
     assert_eq!(gaps(rk).len(), 3);

@@ -181,7 +181,7 @@ fn access_lines(m: &AccessMap, st: &Style) -> Vec<String> {
             line.push_str(&format!(" ({}{more})", names.join(", ")));
         }
         for t in &r.tally {
-            line.push_str(&format!(" · {} with {}", t.count, sanitize(&t.label)));
+            line.push_str(&format!(" · {}: {}", sanitize(&t.label), t.count));
         }
         lines.push(line);
     }

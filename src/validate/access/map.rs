@@ -284,7 +284,7 @@ impl<'a> Builder<'a> {
                 if let (Some(l), true) = (t.level, t.count > 0) {
                     raise(
                         l,
-                        format!("{} {} with {}", t.count, plural(&r.kind, t.count), t.label),
+                        format!("{} {} ({})", t.count, plural(&r.kind, t.count), t.label),
                     );
                 }
             }
@@ -374,7 +374,7 @@ mod tests {
         let m = b.finish();
         assert_eq!(m.severity, Severity::Critical);
         assert_eq!(m.level, Level::Admin);
-        assert_eq!(m.reason, "admin: 2 repositories with admin");
+        assert_eq!(m.reason, "admin: 2 repositories (admin)");
     }
 
     #[test]

@@ -147,7 +147,7 @@ fn pages_past_the_bound_gaps_and_captured_values() {
     assert_eq!(repos.sample, ["r1", "r2", "r3", "r4", "r5"]);
     assert_eq!(repos.tally[0].count, 1);
     assert_eq!(m.level, Level::Admin);
-    assert_eq!(m.reason, "admin: 1 repository with owner role");
+    assert_eq!(m.reason, "admin: 1 repository (owner role)");
     assert_eq!(
         m.unknown,
         [Gap {

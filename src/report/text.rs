@@ -164,27 +164,7 @@ fn access_lines(m: &AccessMap, st: &Style) -> Vec<String> {
         };
         lines.push(format!("  permissions: {}{more}", perms.join(", ")));
     }
-    for r in &m.resources {
-        let mut line = format!(
-            "  {}: {}{}",
-            sanitize(&plural(&r.kind, 2)),
-            r.count,
-            if r.complete { "" } else { "+" }
-        );
-        if !r.sample.is_empty() {
-            let more = if (r.sample.len() as u64) < r.count {
-                ", …"
-            } else {
-                ""
-            };
-            let names: Vec<String> = r.sample.iter().map(|n| sanitize(n)).collect();
-            line.push_str(&format!(" ({}{more})", names.join(", ")));
-        }
-        for t in &r.tally {
-            line.push_str(&format!(" · {}: {}", sanitize(&t.label), t.count));
-        }
-        lines.push(line);
-    }
+    lines.extend(m.resources.iter().map(resource_line));
     for g in &m.unknown {
         lines.push(format!(
             "  unknown: {}: {}",
@@ -201,4 +181,27 @@ fn access_lines(m: &AccessMap, st: &Style) -> Vec<String> {
         ),
     ));
     lines
+}
+
+/// `repositories: 9+ (a, b, …) · private: 4`.
+fn resource_line(r: &crate::validate::access::Resource) -> String {
+    let mut line = format!(
+        "  {}: {}{}",
+        sanitize(&plural(&r.kind, 2)),
+        r.count,
+        if r.complete { "" } else { "+" }
+    );
+    if !r.sample.is_empty() {
+        let more = if (r.sample.len() as u64) < r.count {
+            ", …"
+        } else {
+            ""
+        };
+        let names: Vec<String> = r.sample.iter().map(|n| sanitize(n)).collect();
+        line.push_str(&format!(" ({}{more})", names.join(", ")));
+    }
+    for t in &r.tally {
+        line.push_str(&format!(" · {}: {}", sanitize(&t.label), t.count));
+    }
+    line
 }

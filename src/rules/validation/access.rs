@@ -224,29 +224,7 @@ pub fn compile(
     let (plan, hosts, max_requests) = match (a.mapper, a.steps.is_empty()) {
         (Some(_), false) => return Err((FIELD, "set either `mapper` or `steps`, not both".into())),
         (None, true) => return Err((FIELD, "needs `steps` (or a named `mapper`)".into())),
-        (Some(m), true) => {
-            let fits = match (m.validator(), check) {
-                (None, Check::Offline) => true,
-                (Some(v), Check::Named(n)) => v == *n,
-                _ => false,
-            };
-            if !fits {
-                return Err((
-                    FIELD,
-                    format!(
-                        "mapper `{}` works with {}",
-                        m.name(),
-                        m.validator()
-                            .map_or("no live check".to_string(), |v| format!(
-                                "the `{}` validator",
-                                v.name()
-                            ))
-                    ),
-                ));
-            }
-            let hosts = m.hosts().iter().map(|h| h.to_string()).collect();
-            (Plan::Mapper(m), hosts, m.max_requests())
-        }
+        (Some(m), true) => compile_mapper(m, check)?,
         (None, false) => {
             let steps = compile_steps(a.steps, check, host, has_pair)?;
             let mut hosts: Vec<String> = steps
@@ -282,6 +260,23 @@ pub fn compile(
         hosts,
         max_requests,
     })
+}
+
+/// A Rust mapper, which must go with the live check it builds on.
+fn compile_mapper(m: NamedMapper, check: &Check) -> Result<(Plan, Vec<String>, usize), Error> {
+    let fits = match (m.validator(), check) {
+        (None, Check::Offline) => true,
+        (Some(v), Check::Named(n)) => v == *n,
+        _ => false,
+    };
+    if !fits {
+        let needs = m.validator().map_or("no live check".to_string(), |v| {
+            format!("the `{}` validator", v.name())
+        });
+        return Err((FIELD, format!("mapper `{}` works with {needs}", m.name())));
+    }
+    let hosts = m.hosts().iter().map(|h| h.to_string()).collect();
+    Ok((Plan::Mapper(m), hosts, m.max_requests()))
 }
 
 fn compile_levels(l: &LevelsSyntax) -> Result<Vec<(Level, Vec<String>)>, Error> {
@@ -362,21 +357,7 @@ fn compile_step(
             ));
         }
     }
-    let mut capture = Vec::new();
-    for (name, src) in &s.capture {
-        let ok_name = name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
-            && !matches!(name.as_str(), "secret" | "partner")
-            && !name.is_empty();
-        if !ok_name {
-            return Err((
-                FIELD,
-                format!("capture `{name}`: use lower-case letters, digits and `_`"),
-            ));
-        }
-        capture.push((name.clone(), srcs(&Some(src.clone()))?));
-    }
+    let capture = captures(&s.capture)?;
     let facts = Facts {
         identity: srcs(&s.facts.identity)?,
         account: srcs(&s.facts.account)?,
@@ -449,6 +430,28 @@ fn step_request(
         spec: Box::new(spec),
         host,
     })
+}
+
+/// Names and sources of captured values: lower-case names, never `secret` or `partner`.
+fn captures(
+    c: &std::collections::BTreeMap<String, crate::rules::syntax::OneOrMany<String>>,
+) -> Result<Vec<(String, Vec<Source>)>, Error> {
+    c.iter()
+        .map(|(name, src)| {
+            let ok = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+                && !matches!(name.as_str(), "secret" | "partner");
+            if !ok {
+                return Err((
+                    FIELD,
+                    format!("capture `{name}`: use lower-case letters, digits and `_`"),
+                ));
+            }
+            Ok((name.clone(), srcs(&Some(src.clone()))?))
+        })
+        .collect()
 }
 
 /// The last two labels of a host name: the scope an access map may stay within.

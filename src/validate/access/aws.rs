@@ -65,44 +65,7 @@ pub(super) fn map(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net, b: &mut B
             b.key_type("root account credentials");
             b.permission("root account (every action)", Level::Admin);
         }
-        Principal::User(name) => {
-            b.key_type("IAM user access key");
-            let attached = iam.list(
-                b,
-                "ListAttachedUserPolicies",
-                &[("UserName", name)],
-                "PolicyName",
-            );
-            policies(spec, b, &attached, "");
-            let inline = iam.list(b, "ListUserPolicies", &[("UserName", name)], "member");
-            policies(spec, b, &inline, "inline ");
-            let groups = iam.list(b, "ListGroupsForUser", &[("UserName", name)], "GroupName");
-            if let Some(groups) = &groups {
-                b.resource(Resource {
-                    kind: "group".into(),
-                    count: groups.names.len() as u64,
-                    complete: !groups.truncated,
-                    sample: groups.names.clone(),
-                    tally: Vec::new(),
-                    level: None,
-                });
-                for g in groups.names.iter().take(MAX_GROUPS) {
-                    let attached = iam.list(
-                        b,
-                        "ListAttachedGroupPolicies",
-                        &[("GroupName", g)],
-                        "PolicyName",
-                    );
-                    policies(spec, b, &attached, &format!("group {g}: "));
-                }
-                if groups.names.len() > MAX_GROUPS {
-                    b.gap(
-                        "ListAttachedGroupPolicies",
-                        "only the first two groups were read",
-                    );
-                }
-            }
-        }
+        Principal::User(name) => user(spec, &iam, b, name),
         Principal::Role(name) => {
             b.key_type("assumed role");
             let attached = iam.list(
@@ -126,6 +89,42 @@ pub(super) fn map(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net, b: &mut B
         (None, Some(id)) => b.account(&id),
         (Some(alias), None) => b.account(&alias),
         (None, None) => {}
+    }
+}
+
+/// An IAM user's attached and inline policies, its groups and their attached policies.
+fn user(spec: &AccessSpec, iam: &Iam<'_>, b: &mut Builder<'_>, name: &str) {
+    b.key_type("IAM user access key");
+    let user = [("UserName", name)];
+    let attached = iam.list(b, "ListAttachedUserPolicies", &user, "PolicyName");
+    policies(spec, b, &attached, "");
+    let inline = iam.list(b, "ListUserPolicies", &user, "member");
+    policies(spec, b, &inline, "inline ");
+    let Some(groups) = iam.list(b, "ListGroupsForUser", &user, "GroupName") else {
+        return;
+    };
+    b.resource(Resource {
+        kind: "group".into(),
+        count: groups.names.len() as u64,
+        complete: !groups.truncated,
+        sample: groups.names.clone(),
+        tally: Vec::new(),
+        level: None,
+    });
+    for g in groups.names.iter().take(MAX_GROUPS) {
+        let attached = iam.list(
+            b,
+            "ListAttachedGroupPolicies",
+            &[("GroupName", g)],
+            "PolicyName",
+        );
+        policies(spec, b, &attached, &format!("group {g}: "));
+    }
+    if groups.names.len() > MAX_GROUPS {
+        b.gap(
+            "ListAttachedGroupPolicies",
+            "only the first two groups were read",
+        );
     }
 }
 

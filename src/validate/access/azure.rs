@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use super::map::{Builder, Resource};
-use super::{failure, refusal, Input, Net};
+use super::{Bearer, Input, Net};
 use crate::finding::{LiveState, UnknownReason};
 use crate::rules::syntax::Level;
 use crate::rules::validation::access::AccessSpec;
@@ -126,11 +126,7 @@ pub fn read_answer(
 }
 
 pub(super) fn map(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net, b: &mut Builder<'_>) {
-    let token = input
-        .validation
-        .and_then(|r| serde_json::from_slice::<Value>(&r.body).ok())
-        .and_then(|v| v.get("access_token")?.as_str().map(str::to_string));
-    let Some(token) = token else {
+    let Some(api) = Bearer::from_check(input, net, ARM_HOST) else {
         b.gap("token", "the live check gave no access token");
         return;
     };
@@ -138,55 +134,13 @@ pub(super) fn map(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net, b: &mut B
         b.identity(i);
     }
     b.key_type("service principal secret");
-    let auth = format!("Bearer {token}");
-    let get = |what: &str, url: String| {
-        let what = format!("access {}: {what}", input.label);
-        net.send(&what, ARM_HOST, &|| {
-            Ok(HttpRequest {
-                method: "GET".into(),
-                url: url.clone(),
-                headers: vec![("Authorization".into(), auth.clone())],
-                body: None,
-            })
-        })
+    let Some(list) = subscriptions(&api, b) else {
+        return;
     };
-    let subs = match get(
-        "subscriptions: GET https://management.azure.com/subscriptions",
-        format!("https://{ARM_HOST}/subscriptions?api-version=2022-12-01"),
-    ) {
-        Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body).unwrap_or(Value::Null),
-        Ok(r) => return b.gap("subscriptions", &refusal(r.status)),
-        Err(e) => return b.gap("subscriptions", &failure(&e)),
-    };
-    let list: Vec<(String, String)> = subs
-        .get("value")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| {
-                    let id = s.get("subscriptionId")?.as_str()?.to_string();
-                    let name = s
-                        .get("displayName")
-                        .and_then(Value::as_str)
-                        .unwrap_or(&id)
-                        .to_string();
-                    Some((id, name))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let more = subs.get("nextLink").and_then(Value::as_str).is_some();
-    b.resource(Resource {
-        kind: "subscription".into(),
-        count: list.len() as u64,
-        complete: !more,
-        sample: list.iter().map(|(_, n)| n.clone()).collect(),
-        tally: Vec::new(),
-        level: Some(Level::Metadata),
-    });
     if let Some((_, name)) = list.first() {
         b.account(&format!("subscription {name}"));
     }
+    let template = "https://management.azure.com/subscriptions/{id}/providers/Microsoft.Authorization/permissions";
     for (id, name) in list
         .iter()
         .filter(|(id, _)| is_guid(id))
@@ -195,13 +149,8 @@ pub(super) fn map(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net, b: &mut B
         let url = format!(
             "https://{ARM_HOST}/subscriptions/{id}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01"
         );
-        match get("permissions: GET https://management.azure.com/subscriptions/{id}/providers/Microsoft.Authorization/permissions", url) {
-            Ok(r) if r.status == 200 => {
-                let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-                permissions(spec, b, name, &v);
-            }
-            Ok(r) => b.gap("permissions", &refusal(r.status)),
-            Err(e) => b.gap("permissions", &failure(&e)),
+        if let Some(v) = api.call(b, "permissions", template, "GET", &url, None) {
+            permissions(spec, b, name, &v);
         }
     }
     if list.len() > MAX_SUBSCRIPTIONS {
@@ -209,26 +158,50 @@ pub(super) fn map(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net, b: &mut B
     }
 }
 
+/// The subscriptions the principal sees: (id, display name).
+fn subscriptions(api: &Bearer<'_>, b: &mut Builder<'_>) -> Option<Vec<(String, String)>> {
+    let url = format!("https://{ARM_HOST}/subscriptions?api-version=2022-12-01");
+    let template = "https://management.azure.com/subscriptions";
+    let v = api.call(b, "subscriptions", template, "GET", &url, None)?;
+    let list: Vec<(String, String)> = v
+        .get("value")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            let id = s.get("subscriptionId")?.as_str()?.to_string();
+            let name = s
+                .get("displayName")
+                .and_then(Value::as_str)
+                .unwrap_or(&id)
+                .to_string();
+            Some((id, name))
+        })
+        .collect();
+    b.resource(Resource {
+        kind: "subscription".into(),
+        count: list.len() as u64,
+        complete: v.get("nextLink").and_then(Value::as_str).is_none(),
+        sample: list.iter().map(|(_, n)| n.clone()).collect(),
+        tally: Vec::new(),
+        level: Some(Level::Metadata),
+    });
+    Some(list)
+}
+
 /// Effective permissions on a subscription: `*` without exclusions is Owner-like, `*` that
 /// excludes authorization writes is Contributor-like; other actions go by the rule's levels.
 fn permissions(spec: &AccessSpec, b: &mut Builder<'_>, sub: &str, v: &Value) {
-    let strings = |p: &Value, k: &str| -> Vec<String> {
-        p.get(k)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     for p in v
         .get("value")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
-        let (actions, not_actions) = (strings(p, "actions"), strings(p, "notActions"));
+        let (actions, not_actions) = (
+            super::strings(p, "actions"),
+            super::strings(p, "notActions"),
+        );
         for a in &actions {
             let level = if a == "*" && not_actions.is_empty() {
                 Level::Admin

@@ -17,7 +17,7 @@ use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde_json::Value;
 
 use super::map::{Builder, Resource};
-use super::{failure, refusal, Input, Net};
+use super::{Bearer, Input, Net};
 use crate::finding::{LiveState, UnknownReason};
 use crate::rules::syntax::Level;
 use crate::rules::validation::access::AccessSpec;
@@ -204,65 +204,16 @@ fn valid_project(p: &str) -> bool {
 }
 
 pub(super) fn map(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net, b: &mut Builder<'_>) {
-    let token = input
-        .validation
-        .and_then(|r| serde_json::from_slice::<Value>(&r.body).ok())
-        .and_then(|v| v.get("access_token")?.as_str().map(str::to_string));
-    let (Some(token), Some(kf)) = (token, key_file(input.partner)) else {
+    let (Some(api), Some(kf)) = (
+        Bearer::from_check(input, net, CRM_HOST),
+        key_file(input.partner),
+    ) else {
         b.gap("token", "the live check gave no access token");
         return;
     };
     b.identity(&kf.email);
     b.key_type("service account key");
-    let auth = format!("Bearer {token}");
-    let get = |what: &str, method: &str, url: String, body: Option<String>| {
-        let what = format!("access {}: {what}", input.label);
-        net.send(&what, CRM_HOST, &|| {
-            Ok(HttpRequest {
-                method: method.into(),
-                url: url.clone(),
-                headers: vec![
-                    ("Authorization".into(), auth.clone()),
-                    ("Content-Type".into(), "application/json".into()),
-                ],
-                body: body.clone().map(String::into_bytes),
-            })
-        })
-    };
-    let mut listed: Vec<String> = Vec::new();
-    match get(
-        "projects: GET https://cloudresourcemanager.googleapis.com/v1/projects",
-        "GET",
-        format!("https://{CRM_HOST}/v1/projects?pageSize=50"),
-        None,
-    ) {
-        Ok(r) if r.status == 200 => {
-            let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-            let items = v
-                .get("projects")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            listed = items
-                .iter()
-                .filter_map(|p| p.get("projectId")?.as_str().map(str::to_string))
-                .collect();
-            let more = v
-                .get("nextPageToken")
-                .and_then(Value::as_str)
-                .is_some_and(|t| !t.is_empty());
-            b.resource(Resource {
-                kind: "project".into(),
-                count: listed.len() as u64,
-                complete: !more,
-                sample: listed.clone(),
-                tally: Vec::new(),
-                level: Some(Level::Metadata),
-            });
-        }
-        Ok(r) => b.gap("projects", &refusal(r.status)),
-        Err(e) => b.gap("projects", &failure(&e)),
-    }
+    let listed = projects(&api, b);
     let Some(project) =
         home_project(&kf.email).or_else(|| listed.into_iter().find(|p| valid_project(p)))
     else {
@@ -270,29 +221,54 @@ pub(super) fn map(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net, b: &mut B
         return;
     };
     b.account(&format!("project {project}"));
+    test_permissions(spec, &api, b, &project);
+}
+
+/// The projects the account sees (one page); their ids.
+fn projects(api: &Bearer<'_>, b: &mut Builder<'_>) -> Vec<String> {
+    let url = format!("https://{CRM_HOST}/v1/projects?pageSize=50");
+    let template = "https://cloudresourcemanager.googleapis.com/v1/projects";
+    let Some(v) = api.call(b, "projects", template, "GET", &url, None) else {
+        return Vec::new();
+    };
+    let listed: Vec<String> = v
+        .get("projects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("projectId")?.as_str().map(str::to_string))
+        .collect();
+    let more = v
+        .get("nextPageToken")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
+    b.resource(Resource {
+        kind: "project".into(),
+        count: listed.len() as u64,
+        complete: !more,
+        sample: listed.clone(),
+        tally: Vec::new(),
+        level: Some(Level::Metadata),
+    });
+    listed
+}
+
+/// `testIamPermissions` on `project` with `PERMISSIONS`: the ones the account holds.
+fn test_permissions(spec: &AccessSpec, api: &Bearer<'_>, b: &mut Builder<'_>, project: &str) {
     let body = serde_json::json!({ "permissions": PERMISSIONS }).to_string();
     let url = format!(
         "https://{CRM_HOST}/v1/projects/{}:testIamPermissions",
-        percent_encode(&project)
+        percent_encode(project)
     );
-    let what = "testIamPermissions: POST https://cloudresourcemanager.googleapis.com/v1/projects/{project}:testIamPermissions";
-    match get(what, "POST", url, Some(body)) {
-        Ok(r) if r.status == 200 => {
-            let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-            let granted = v
-                .get("permissions")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for p in granted.iter().filter_map(Value::as_str) {
-                // Only names that were asked about: the answer cannot add others.
-                if PERMISSIONS.contains(&p) {
-                    b.permission(p, spec.level_of(p));
-                }
+    let template =
+        "https://cloudresourcemanager.googleapis.com/v1/projects/{project}:testIamPermissions";
+    if let Some(v) = api.call(b, "testIamPermissions", template, "POST", &url, Some(&body)) {
+        for p in super::strings(&v, "permissions") {
+            // Only names that were asked about: the answer cannot add others.
+            if PERMISSIONS.contains(&p.as_str()) {
+                b.permission(&p, spec.level_of(&p));
             }
         }
-        Ok(r) => b.gap("testIamPermissions", &refusal(r.status)),
-        Err(e) => b.gap("testIamPermissions", &failure(&e)),
     }
 }
 

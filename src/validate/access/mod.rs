@@ -67,6 +67,84 @@ pub fn run(spec: &AccessSpec, input: &Input<'_>, net: &dyn Net) -> AccessMap {
     b.finish()
 }
 
+/// JSON requests with the access token a live check obtained (Google Cloud, Azure), to one
+/// host of the map.
+pub(super) struct Bearer<'a> {
+    net: &'a dyn Net,
+    host: &'static str,
+    auth: String,
+    label: &'a str,
+}
+
+impl<'a> Bearer<'a> {
+    /// The token in the live check's answer (`access_token`), if there is one.
+    pub(super) fn from_check(
+        input: &'a Input<'a>,
+        net: &'a dyn Net,
+        host: &'static str,
+    ) -> Option<Bearer<'a>> {
+        let token = input
+            .validation
+            .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+            .and_then(|v| v.get("access_token")?.as_str().map(str::to_string))?;
+        Some(Bearer {
+            net,
+            host,
+            auth: format!("Bearer {token}"),
+            label: input.label,
+        })
+    }
+
+    /// Sends a request and returns the JSON of a 200 answer; anything else is a gap named
+    /// `step`. `template` names the request in logs.
+    pub(super) fn call(
+        &self,
+        b: &mut map::Builder<'_>,
+        step: &str,
+        template: &str,
+        method: &str,
+        url: &str,
+        body: Option<&str>,
+    ) -> Option<serde_json::Value> {
+        let what = format!("access {}: {step}: {method} {template}", self.label);
+        let build = || {
+            let mut headers = vec![("Authorization".to_string(), self.auth.clone())];
+            if body.is_some() {
+                headers.push(("Content-Type".into(), "application/json".into()));
+            }
+            Ok(HttpRequest {
+                method: method.into(),
+                url: url.to_string(),
+                headers,
+                body: body.map(|t| t.as_bytes().to_vec()),
+            })
+        };
+        match self.net.send(&what, self.host, &build) {
+            Ok(r) if r.status == 200 => Some(serde_json::from_slice(&r.body).unwrap_or_default()),
+            Ok(r) => {
+                b.gap(step, &refusal(r.status));
+                None
+            }
+            Err(e) => {
+                b.gap(step, &failure(&e));
+                None
+            }
+        }
+    }
+}
+
+/// The strings of a JSON array field.
+pub(super) fn strings(v: &serde_json::Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Why a request gave no answer to read, in words.
 pub fn failure(reason: &UnknownReason) -> String {
     match reason {

@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::json;
 use super::map::{Builder, Resource, Tally, SAMPLE};
 use super::{failure, refusal, Input, Net};
-use crate::rules::syntax::Level;
 use crate::rules::validation::access::{
     AccessSpec, PageHow, PageValue, Paginate, ResourceSpec, Step, StepSource,
 };
@@ -24,110 +23,120 @@ pub(super) fn run(
     net: &dyn Net,
     b: &mut Builder<'_>,
 ) {
-    let mut vars: HashMap<String, String> = HashMap::new();
+    let mut r = Runner {
+        spec,
+        input,
+        net,
+        vars: HashMap::new(),
+    };
     for step in steps {
-        if step.when.as_ref().is_some_and(|w| !vars.contains_key(w)) {
+        if step.when.as_ref().is_some_and(|w| !r.vars.contains_key(w)) {
             continue;
         }
         match &step.source {
             StepSource::Validation => match input.validation {
-                Some(resp) => {
-                    let body = parse(resp);
-                    if accepted(step, resp, body.as_ref()) {
-                        read_answer(spec, step, resp, body.as_ref(), &mut vars, b);
-                        if let Some(r) = &step.resources {
-                            let mut acc = Acc::default();
-                            acc.add(r, resp, body.as_ref());
-                            b.resource(acc.finish(r, false));
-                        }
-                    } else {
-                        b.gap(&step.id, &refused(step, resp, body.as_ref()));
-                    }
-                }
+                Some(resp) => r.validation_step(step, resp, b),
                 None => b.gap(&step.id, "the live check gave no answer to read"),
             },
-            StepSource::Request { spec: req, host } => {
-                request_step(spec, step, req, host, input, &mut vars, net, b)
-            }
+            StepSource::Request { spec: req, host } => r.request_step(step, req, host, b),
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn request_step(
-    spec: &AccessSpec,
-    step: &Step,
-    req: &RequestSpec,
-    host: &str,
-    input: &Input<'_>,
-    vars: &mut HashMap<String, String>,
-    net: &dyn Net,
-    b: &mut Builder<'_>,
-) {
-    let lookup = |n: &str| vars.get(n).cloned();
-    let Some(first_url) = req
-        .url
-        .render_with(input.secret, input.partner, &lookup, percent_encode)
-    else {
-        b.gap(&step.id, "a value it needs was not found");
-        return;
-    };
-    let pages = step.paginate.as_ref().map_or(1, |p| p.pages);
-    let mut url = first_url.clone();
-    let mut acc = Acc::default();
-    let mut more = false;
-    for page in 1..=pages {
-        let what = match page {
-            1 => format!(
-                "access {}: {}: {} {}",
-                input.label, step.id, req.method, req.url.source
-            ),
-            n => format!(
-                "access {}: {}: {} {} (page {n})",
-                input.label, step.id, req.method, req.url.source
-            ),
-        };
-        let resp = match net.send(&what, host, &|| {
-            fill_at(req, url.clone(), input.secret, input.partner)
-        }) {
-            Ok(r) => r,
-            Err(e) => {
-                b.gap(&step.id, &failure(&e));
-                more = page > 1;
-                break;
-            }
-        };
-        let body = parse(&resp);
-        if !accepted(step, &resp, body.as_ref()) {
-            b.gap(&step.id, &refused(step, &resp, body.as_ref()));
-            more = page > 1;
-            break;
+/// What the steps of one map share: the rule's map, the key, the engine, captured values.
+struct Runner<'a> {
+    spec: &'a AccessSpec,
+    input: &'a Input<'a>,
+    net: &'a dyn Net,
+    vars: HashMap<String, String>,
+}
+
+impl Runner<'_> {
+    fn validation_step(&mut self, step: &Step, resp: &HttpResponse, b: &mut Builder<'_>) {
+        let body = parse(resp);
+        if !accepted(step, resp, body.as_ref()) {
+            b.gap(&step.id, &refused(step, resp, body.as_ref()));
+            return;
         }
-        if page == 1 {
-            read_answer(spec, step, &resp, body.as_ref(), vars, b);
-        }
+        read_answer(self.spec, step, resp, body.as_ref(), &mut self.vars, b);
         if let Some(r) = &step.resources {
-            acc.add(r, &resp, body.as_ref());
-        }
-        let Some(p) = &step.paginate else { break };
-        match next_page(p, &resp, body.as_ref(), &first_url, host, page, &acc) {
-            Next::Url(u) if page < pages => url = u,
-            Next::Url(_) => {
-                more = true;
-                break;
-            }
-            Next::Elsewhere => {
-                b.gap(&step.id, "next page on another host, not followed");
-                more = true;
-                break;
-            }
-            Next::Done => break,
+            let mut acc = Acc::default();
+            acc.add(r, resp, body.as_ref());
+            b.resource(acc.finish(r, false));
         }
     }
-    if let Some(r) = &step.resources {
-        if acc.pages > 0 {
+
+    fn request_step(&mut self, step: &Step, req: &RequestSpec, host: &str, b: &mut Builder<'_>) {
+        let input = self.input;
+        let lookup = |n: &str| self.vars.get(n).cloned();
+        let Some(first_url) =
+            req.url
+                .render_with(input.secret, input.partner, &lookup, percent_encode)
+        else {
+            b.gap(&step.id, "a value it needs was not found");
+            return;
+        };
+        let (acc, more) = self.pages(step, req, host, &first_url, b);
+        if let (Some(r), true) = (&step.resources, acc.pages > 0) {
             b.resource(acc.finish(r, more));
         }
+    }
+
+    /// Requests a step's pages, up to its bound; returns the resources read and whether the
+    /// provider had more than was read.
+    fn pages(
+        &mut self,
+        step: &Step,
+        req: &RequestSpec,
+        host: &str,
+        first_url: &str,
+        b: &mut Builder<'_>,
+    ) -> (Acc, bool) {
+        let input = self.input;
+        let pages = step.paginate.as_ref().map_or(1, |p| p.pages);
+        let mut url = first_url.to_string();
+        let mut acc = Acc::default();
+        for page in 1..=pages {
+            let mut what = format!(
+                "access {}: {}: {} {}",
+                input.label, step.id, req.method, req.url.source
+            );
+            if page > 1 {
+                what.push_str(&format!(" (page {page})"));
+            }
+            let build = || fill_at(req, url.clone(), input.secret, input.partner);
+            let resp = match self.net.send(&what, host, &build) {
+                Ok(r) => r,
+                Err(e) => {
+                    b.gap(&step.id, &failure(&e));
+                    return (acc, page > 1);
+                }
+            };
+            let body = parse(&resp);
+            if !accepted(step, &resp, body.as_ref()) {
+                b.gap(&step.id, &refused(step, &resp, body.as_ref()));
+                return (acc, page > 1);
+            }
+            if page == 1 {
+                read_answer(self.spec, step, &resp, body.as_ref(), &mut self.vars, b);
+            }
+            if let Some(r) = &step.resources {
+                acc.add(r, &resp, body.as_ref());
+            }
+            let Some(p) = &step.paginate else {
+                return (acc, false);
+            };
+            match next_page(p, &resp, body.as_ref(), first_url, host, page, &acc) {
+                Next::Url(u) if page < pages => url = u,
+                Next::Url(_) => return (acc, true),
+                Next::Elsewhere => {
+                    b.gap(&step.id, "next page on another host, not followed");
+                    return (acc, true);
+                }
+                Next::Done => return (acc, false),
+            }
+        }
+        (acc, false)
     }
 }
 
@@ -263,7 +272,7 @@ impl Acc {
                     level: t.level,
                 })
                 .collect(),
-            level: r.level.or(Some(Level::None)).filter(|l| *l > Level::None),
+            level: r.level,
         }
     }
 }

@@ -50,6 +50,47 @@ pub enum Command {
     /// Install or remove the git pre-commit hook that runs `keyhound scan --staged`
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Revoke found keys at their provider, asking before each one (GitHub, Slack); say where
+    /// to revoke the others
+    #[command(
+        after_help = REVOKE_HELP,
+        mut_arg("format", |a| a.hide(true)),
+        mut_arg("output", |a| a.hide(true)),
+        mut_arg("baseline", |a| a.hide(true)),
+        mut_arg("color", |a| a.hide(true)),
+        mut_arg("verbose", |a| a.hide(true)),
+        mut_arg("validate", |a| a.hide(true)),
+        mut_arg("access_map", |a| a.hide(true)),
+        mut_arg("only_valid", |a| a.hide(true)),
+        mut_arg("allow_validation_host", |a| a.hide(true)),
+        mut_arg("validation_concurrency", |a| a.hide(true)),
+        mut_arg("validation_rate", |a| a.hide(true)),
+        mut_arg("validation_retries", |a| a.hide(true)),
+        mut_arg("max_validation_requests", |a| a.hide(true))
+    )]
+    Revoke(Box<RevokeArgs>),
+}
+
+const REVOKE_HELP: &str = "\
+Scans like `keyhound scan`, then for each key found asks whether to revoke it:
+  GitHub tokens (ghp_, github_pat_, gho_, ghu_, ghr_) through GitHub's credential-revocation
+  API, which also tells the token's owner; Slack tokens (xoxb-, xoxp-) with Slack's auth.revoke.
+For other keys it prints where to revoke them. Nothing is revoked without a `y` for that key,
+or --yes. A revoked key cannot be brought back.
+
+Examples:
+  keyhound revoke leaked.env
+  keyhound revoke --history-only --yes .";
+
+/// `keyhound revoke`: the scan that finds the keys, and whether to ask.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Revoke every key that can be revoked without asking (for scripts)
+    #[arg(long)]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 const SCAN_HELP: &str = "\
@@ -61,10 +102,12 @@ Examples:
   keyhound scan --since-commit origin/main -f sarif -o keyhound.sarif
   keyhound scan --baseline .keyhound-baseline.yaml
   keyhound scan --validate           also check which keys still work
+  keyhound scan --access-map         and map what each live key can reach
 
 Validation (--validate) sends each found secret, over HTTPS, to the provider that issued it
-(the host its built-in rule declares) and nowhere else; the README lists what is sent where.
-Without --validate keyhound makes no network connection.
+(the hosts its built-in rule declares) and nowhere else; the README lists what is sent where.
+--access-map adds a few read-only requests per live key (at most 12, documented per rule).
+Without --validate or --access-map keyhound makes no network connection.
 
 Configuration is read from .keyhound.yaml at the repository root (or --config FILE).
 
@@ -145,13 +188,19 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Validation")]
+#[command(group(clap::ArgGroup::new("live").args(["validate", "access_map"]).multiple(true)))]
 pub struct ValidationArgs {
     /// Check whether each found secret is live by asking its provider over HTTPS
     #[arg(long)]
     pub validate: bool,
 
+    /// Also map what each live key can reach (identity, account, permissions, resources) with
+    /// read-only requests to its provider, and rate its severity; implies --validate
+    #[arg(long)]
+    pub access_map: bool,
+
     /// Report only findings confirmed live
-    #[arg(long, requires = "validate")]
+    #[arg(long, requires = "live")]
     pub only_valid: bool,
 
     /// Let rules from --rules validate against HOST (repeatable); built-in rules need no
@@ -274,6 +323,7 @@ pub enum BaselineCommand {
         mut_arg("baseline", |a| a.hide(true)),
         mut_arg("verbose", |a| a.hide(true)),
         mut_arg("validate", |a| a.hide(true)),
+        mut_arg("access_map", |a| a.hide(true)),
         mut_arg("only_valid", |a| a.hide(true)),
         mut_arg("allow_validation_host", |a| a.hide(true)),
         mut_arg("connect_to", |a| a.hide(true)),

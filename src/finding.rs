@@ -418,6 +418,8 @@ pub struct Validation {
     /// Live/test, restricted, user/bot, …
     pub key_type: Option<String>,
     pub expiry: Option<String>,
+    /// What the key can reach, with `--access-map`.
+    pub access: Option<Box<crate::validate::access::AccessMap>>,
 }
 
 impl Validation {
@@ -431,6 +433,7 @@ impl Validation {
             scopes: Vec::new(),
             key_type: None,
             expiry: None,
+            access: None,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod hook;
 pub mod matcher;
 pub mod progress;
 pub mod report;
+pub mod revoke;
 pub mod rules;
 pub mod scan;
 pub mod source;

@@ -15,7 +15,11 @@ pub fn create(args: ScanArgs) -> Result<Exit> {
     if args.suppress.baseline.is_some() {
         bail!("`baseline create` records every current finding; it does not take --baseline");
     }
-    if args.format != Format::Text || args.show_secrets || args.validation.validate {
+    if args.format != Format::Text
+        || args.show_secrets
+        || args.validation.validate
+        || args.validation.access_map
+    {
         bail!(
             "`baseline create` writes YAML; --format, --show-secrets and --validate do not apply"
         );

@@ -4,6 +4,7 @@
 mod baseline;
 mod hook;
 mod output;
+mod revoke;
 mod rules;
 mod scan;
 mod scope;
@@ -33,5 +34,6 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Rules(RulesCommand::Check { paths }) => rules::check(&paths),
         Command::Baseline(BaselineCommand::Create(args)) => baseline::create(*args),
         Command::Hook(cmd) => hook::run(cmd),
+        Command::Revoke(args) => revoke::run(*args),
     }
 }

@@ -77,6 +77,7 @@ pub struct ScanOptions {
     pub extra_rules: Vec<PathBuf>,
     pub quiet: bool,
     pub verbose: u8,
+    pub access_map: bool,
 }
 
 impl ScanOptions {
@@ -137,6 +138,7 @@ impl ScanOptions {
             extra_rules: args.rules.extra.clone(),
             quiet: args.quiet,
             verbose: args.verbose,
+            access_map: args.validation.access_map,
         })
     }
 }
@@ -173,6 +175,7 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
             paths: Vec::new(),
             stdin: false,
             repo: Some(repo),
+            plain: false,
         }]);
     }
     let mut paths = opts.paths.clone();
@@ -188,7 +191,11 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
                 None,
             ),
         };
-        match scopes.iter_mut().find(|s| s.root == root) {
+        // Paths under the same root share a scope; so do roots with nothing of their own
+        // (no configuration, no baseline).
+        let plain = found.is_none() && !root.join(BASELINE_FILE).exists();
+        let same = |s: &Scope| s.root == root || (plain && s.plain);
+        match scopes.iter_mut().find(|s| same(s)) {
             Some(s) => s.paths.push(p),
             None => scopes.push(Scope {
                 config: load(&opts.config, found)?,
@@ -196,6 +203,7 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
                 paths: vec![p],
                 stdin: false,
                 repo: None,
+                plain,
             }),
         }
     }
@@ -208,6 +216,7 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
                     _ => (PathBuf::from("."), None),
                 };
                 scopes.push(Scope {
+                    plain: found.is_none(),
                     config: load(&opts.config, found)?,
                     root,
                     paths: Vec::new(),
@@ -348,7 +357,8 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
     let started = Instant::now();
     let opts = ScanOptions::resolve(&args)?;
     let output = Output::prepare(args.output.as_deref())?;
-    let validation = args.validation.validate.then_some(&args.validation);
+    let live = args.validation.validate || args.validation.access_map;
+    let validation = live.then_some(&args.validation);
     let mut m = run_scopes(&opts, true, validation)?;
     for e in &m.errors {
         eprintln!("keyhound: {}", report::sanitize(&e.to_string()));
@@ -417,6 +427,7 @@ fn print_summary(opts: &ScanOptions, m: &Merged, started: Instant) {
         seconds: started.elapsed().as_secs_f64(),
         max_size: opts.max_file_size,
         validation: m.validation.as_ref(),
+        access_map: opts.access_map,
     });
     eprintln!("{line}");
     if staged && !m.findings.is_empty() {

@@ -30,6 +30,8 @@ pub struct Scope {
     pub stdin: bool,
     /// The repository of a diff-mode scan.
     pub repo: Option<gix::Repository>,
+    /// Nothing governs it: no configuration, no baseline of its own.
+    pub plain: bool,
 }
 
 /// What running a scope gave.

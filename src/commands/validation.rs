@@ -42,6 +42,7 @@ impl Validator {
             retries: args.validation_retries,
             max_requests_per_provider: args.max_validation_requests,
             allowed_hosts: args.allow_validation_host.clone(),
+            access_map: args.access_map,
             ..validate::Options::default()
         };
         Ok(Validator {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{BaselineReport, Report, ValidationView};
 use crate::finding::{ChecksumState, Commit, Confidence, Finding, Repository};
 use crate::scan::Summary;
+use crate::validate::access::AccessMap;
 
 /// Version of the JSON document layout.
 pub const SCHEMA: &str = "keyhound-findings/1";
@@ -54,6 +55,9 @@ pub struct JsonFinding<'a> {
     /// Present with `--validate`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation: Option<ValidationView>,
+    /// What the key can reach, with `--access-map`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<&'a AccessMap>,
 }
 
 #[derive(Serialize)]
@@ -104,7 +108,13 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
             action: super::action(h),
         }),
         validation: f.validation.as_ref().map(ValidationView::new),
+        access: access(f),
     }
+}
+
+/// The access map of a finding, when one was made.
+fn access(f: &Finding) -> Option<&AccessMap> {
+    f.validation.as_ref()?.access.as_deref()
 }
 
 #[derive(Serialize)]

@@ -138,6 +138,8 @@ struct ResultProperties {
     action: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     validation: Option<ValidationView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access: Option<crate::validate::access::AccessMap>,
 }
 
 #[derive(Serialize)]
@@ -371,8 +373,14 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
             in_head: history.map(|h| h.in_head),
             action: history.map(super::action),
             validation: f.validation.as_ref().map(ValidationView::new),
+            access: access(f),
         },
     }
+}
+
+/// The access map, for `properties.access`.
+fn access(f: &Finding) -> Option<crate::validate::access::AccessMap> {
+    f.validation.as_ref()?.access.as_deref().cloned()
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub struct Facts<'a> {
     pub seconds: f64,
     pub max_size: u64,
     pub validation: Option<&'a crate::validate::Stats>,
+    /// `--access-map` was given.
+    pub access_map: bool,
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -76,6 +78,9 @@ pub fn line(f: &Facts<'_>) -> String {
             v.invalid,
             v.unknown
         ));
+        if f.access_map {
+            line.push_str(&format!("; mapped the access of {}", v.mapped));
+        }
     }
     line
 }

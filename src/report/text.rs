@@ -7,6 +7,7 @@ use anstyle::{AnsiColor, Effects, Style};
 
 use super::{location_text, sanitize, Report};
 use crate::finding::{ChecksumState, Commit, Confidence, Finding, History, LiveState, Origin};
+use crate::validate::access::{map::plural, AccessMap, Severity};
 
 struct Paint {
     on: bool,
@@ -162,5 +163,84 @@ fn validation(st: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     if let Some(e) = &v.expiry {
         live.push(format!("expires {}", sanitize(e)));
     }
-    writeln!(out, "    {}", live.join(" · "))
+    writeln!(out, "    {}", live.join(" · "))?;
+    if let Some(m) = &v.access {
+        for line in access_lines(m, st) {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// An access map as a few indented lines: severity and why, facts, permissions, resources,
+/// and what could not be read.
+fn access_lines(m: &AccessMap, st: &Paint) -> Vec<String> {
+    let sev = match m.severity {
+        Severity::Critical => st.paint(fg(AnsiColor::Red).effects(Effects::BOLD), "CRITICAL"),
+        Severity::High => st.paint(fg(AnsiColor::Red), "HIGH"),
+        Severity::Medium => st.paint(fg(AnsiColor::Yellow), "medium"),
+        Severity::Low => st.paint(Style::new().effects(Effects::DIMMED), "low"),
+    };
+    let mut head = vec![format!("access: {sev} ({})", sanitize(&m.reason))];
+    for (label, v) in [
+        ("identity", &m.identity),
+        ("account", &m.account),
+        ("key type", &m.key_type),
+        ("expires", &m.expiry),
+    ] {
+        if let Some(v) = v {
+            head.push(format!("{label} {}", sanitize(v)));
+        }
+    }
+    let mut lines = vec![head.join(" · ")];
+    if !m.permissions.is_empty() {
+        let perms: Vec<String> = m
+            .permissions
+            .iter()
+            .map(|p| format!("{} ({})", sanitize(&p.name), p.level.as_str()))
+            .collect();
+        let more = match m.more_permissions {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        lines.push(format!("  permissions: {}{more}", perms.join(", ")));
+    }
+    lines.extend(m.resources.iter().map(resource_line));
+    for g in &m.unknown {
+        lines.push(format!(
+            "  unknown: {}: {}",
+            sanitize(&g.step),
+            sanitize(&g.reason)
+        ));
+    }
+    let requests = format!(
+        "  {} request{}",
+        m.requests,
+        if m.requests == 1 { "" } else { "s" }
+    );
+    lines.push(st.paint(Style::new().effects(Effects::DIMMED), &requests));
+    lines
+}
+
+/// `repositories: 9+ (a, b, …) · private: 4`.
+fn resource_line(r: &crate::validate::access::Resource) -> String {
+    let mut line = format!(
+        "  {}: {}{}",
+        sanitize(&plural(&r.kind, 2)),
+        r.count,
+        if r.complete { "" } else { "+" }
+    );
+    if !r.sample.is_empty() {
+        let more = if (r.sample.len() as u64) < r.count {
+            ", …"
+        } else {
+            ""
+        };
+        let names: Vec<String> = r.sample.iter().map(|n| sanitize(n)).collect();
+        line.push_str(&format!(" ({}{more})", names.join(", ")));
+    }
+    for t in &r.tally {
+        line.push_str(&format!(" · {}: {}", sanitize(&t.label), t.count));
+    }
+    line
 }

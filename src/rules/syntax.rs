@@ -151,6 +151,8 @@ pub struct ValidateSyntax {
     /// Which parts of a valid answer describe the key.
     #[serde(default)]
     pub describe: DescribeSyntax,
+    /// What a live key can reach (`--access-map`): read-only requests and how to read them.
+    pub access: Option<AccessSyntax>,
 }
 
 /// Validators implemented in Rust, selected by name from a rule file.
@@ -160,6 +162,12 @@ pub enum NamedValidator {
     /// AWS STS `GetCallerIdentity`, signed with SigV4 from the access key id (the partner) and
     /// the secret access key (the secret).
     AwsSts,
+    /// Google's OAuth token endpoint with a JWT signed by a service account key: the partner
+    /// holds the key file's private key and `client_email`.
+    GcpServiceAccount,
+    /// Microsoft Entra ID's token endpoint, client-credentials grant: the partner holds the
+    /// tenant and client (application) ids.
+    AzureClientCredentials,
 }
 
 impl NamedValidator {
@@ -167,6 +175,8 @@ impl NamedValidator {
     pub fn endpoint(self) -> (&'static str, u16) {
         match self {
             NamedValidator::AwsSts => ("sts.amazonaws.com", 443),
+            NamedValidator::GcpServiceAccount => ("oauth2.googleapis.com", 443),
+            NamedValidator::AzureClientCredentials => ("login.microsoftonline.com", 443),
         }
     }
 
@@ -174,19 +184,24 @@ impl NamedValidator {
     pub fn describe_request(self) -> (&'static str, &'static str) {
         match self {
             NamedValidator::AwsSts => ("POST", "https://sts.amazonaws.com/"),
+            NamedValidator::GcpServiceAccount => ("POST", "https://oauth2.googleapis.com/token"),
+            NamedValidator::AzureClientCredentials => (
+                "POST",
+                "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+            ),
         }
     }
 
     /// Whether the validator needs the paired credential.
     pub fn needs_partner(self) -> bool {
-        match self {
-            NamedValidator::AwsSts => true,
-        }
+        true
     }
 
     pub fn name(self) -> &'static str {
         match self {
             NamedValidator::AwsSts => "aws-sts",
+            NamedValidator::GcpServiceAccount => "gcp-service-account",
+            NamedValidator::AzureClientCredentials => "azure-client-credentials",
         }
     }
 }
@@ -268,5 +283,222 @@ impl<T: Clone> OneOrMany<T> {
             OneOrMany::One(t) => vec![t.clone()],
             OneOrMany::Many(v) => v.clone(),
         }
+    }
+}
+
+/// An access map (`validate.access`): either `steps` (read-only requests and what to read from
+/// each answer) or a `mapper` written in Rust, plus how permissions translate into access levels.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessSyntax {
+    /// The least a live key of this rule can do (default `metadata`).
+    pub base: Option<Level>,
+    /// Why `base` is what it is, shown when it decides the severity.
+    pub base_note: Option<String>,
+    pub mapper: Option<NamedMapper>,
+    /// Permission names (`*` matches any run of characters) by the access level they grant.
+    #[serde(default)]
+    pub levels: LevelsSyntax,
+    #[serde(default)]
+    pub steps: Vec<StepSyntax>,
+}
+
+/// How much a key can do, from least to most.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Nothing known beyond the key being live.
+    None,
+    /// Facts about the account or the key itself.
+    Metadata,
+    /// Reading data.
+    Read,
+    /// Creating, changing or deleting data, or spending money.
+    Write,
+    /// Managing the account: members, credentials, billing, permissions.
+    Admin,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Metadata => "metadata",
+            Level::Read => "read",
+            Level::Write => "write",
+            Level::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelsSyntax {
+    #[serde(default)]
+    pub admin: Vec<String>,
+    #[serde(default)]
+    pub write: Vec<String>,
+    #[serde(default)]
+    pub read: Vec<String>,
+    #[serde(default)]
+    pub metadata: Vec<String>,
+}
+
+/// Access mappers written in Rust, for providers whose requests must be signed or whose
+/// answers a declarative step cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NamedMapper {
+    /// AWS IAM: the caller's attached, inline and group policies (SigV4-signed).
+    AwsIam,
+    /// Google Cloud: the projects a service account sees and its permissions on them.
+    GcpServiceAccount,
+    /// Azure Resource Manager: the subscriptions a service principal sees and its permissions.
+    AzureArm,
+    /// PyPI: the scope and expiry written in the token (a macaroon), read offline.
+    PypiMacaroon,
+}
+
+/// One request of an access map and what to read from its answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSyntax {
+    pub id: String,
+    /// `validation`: read the answer of the rule's live check instead of sending a request.
+    pub from: Option<StepFrom>,
+    pub request: Option<RequestSyntax>,
+    /// Run only when an earlier step captured this value.
+    pub when: Option<String>,
+    /// A 2xx answer counts only when it also matches this (`{json: {ok: true}}`).
+    pub ok: Option<CondSyntax>,
+    /// Where a refused answer says why (`json:error`).
+    pub error: Option<OneOrMany<String>>,
+    #[serde(default)]
+    pub facts: FactsSyntax,
+    /// Values for `{{name}}` in later steps' URLs.
+    #[serde(default)]
+    pub capture: BTreeMap<String, OneOrMany<String>>,
+    #[serde(default)]
+    pub flags: Vec<FlagSyntax>,
+    pub resources: Option<ResourcesSyntax>,
+    pub paginate: Option<PaginateSyntax>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepFrom {
+    Validation,
+}
+
+/// JSON fields and the values they must equal.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CondSyntax {
+    #[serde(default)]
+    pub json: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactsSyntax {
+    pub identity: Option<OneOrMany<String>>,
+    pub account: Option<OneOrMany<String>>,
+    pub key_type: Option<OneOrMany<String>>,
+    pub expiry: Option<OneOrMany<String>>,
+    pub permissions: Option<OneOrMany<String>>,
+}
+
+/// A fact an answer reveals when its JSON matches: a permission with a level, a key type, or
+/// test mode (which caps the severity at `low`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagSyntax {
+    #[serde(default)]
+    pub json: BTreeMap<String, serde_json::Value>,
+    pub permission: Option<String>,
+    pub level: Option<Level>,
+    pub key_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub test_mode: bool,
+}
+
+/// A list of things the key reaches, read from an answer (and its next pages).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesSyntax {
+    pub kind: String,
+    /// `json:PATH` to an array (or an object, whose entries become `{key, value}` items);
+    /// `json:.` is the whole answer.
+    pub items: String,
+    /// `json:PATH` inside an item: the name shown in the sample.
+    pub name: Option<String>,
+    /// Count only the items that match.
+    pub only: Option<CondSyntax>,
+    /// Where the answer gives the total count, when it does.
+    pub total: Option<OneOrMany<String>>,
+    /// Items counted by a property, each count with the level it grants when not zero.
+    #[serde(default)]
+    pub tally: Vec<TallySyntax>,
+    /// The level that reaching any of these grants.
+    pub level: Option<Level>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallySyntax {
+    #[serde(default)]
+    pub json: BTreeMap<String, serde_json::Value>,
+    pub label: String,
+    pub level: Option<Level>,
+}
+
+/// How to ask for the next page: `next: link` (the `Link` header), `next: json:PATH` (a URL in
+/// the answer), or `param: NAME` with `value: json:PATH` (a cursor), `value: page` (2, 3, …) or
+/// `value: offset` (items seen so far). `pages` bounds the requests of the step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaginateSyntax {
+    pub next: Option<String>,
+    pub param: Option<String>,
+    pub value: Option<String>,
+    /// Ask for another page only while the answer matches (`{json: {has_more: true}}`).
+    pub more: Option<CondSyntax>,
+    #[serde(default, deserialize_with = "lenient_u32")]
+    pub pages: Option<u32>,
+}
+
+/// Built-in rule files reach the loader as JSON with scalars turned into strings (build.rs):
+/// accept `true` and `"true"` alike.
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    match B::deserialize(d)? {
+        B::Bool(b) => Ok(b),
+        B::Text(t) => t
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not true or false"))),
+    }
+}
+
+fn lenient_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        Num(u32),
+        Text(String),
+    }
+    match Option::<N>::deserialize(d)? {
+        None => Ok(None),
+        Some(N::Num(n)) => Ok(Some(n)),
+        Some(N::Text(t)) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a number"))),
     }
 }

@@ -7,6 +7,8 @@
 //! in a URL unless the rule declares `secret_in_query`, no header that could redirect or
 //! smuggle the request.
 
+pub mod access;
+
 use super::syntax::{
     NamedValidator, OneOrMany, OutcomeSyntax, RequestSyntax, ValidateSyntax, Verdict,
 };
@@ -23,12 +25,16 @@ pub struct ValidateSpec {
     pub port: u16,
     /// Whether the check uses the paired credential (`{{partner}}`).
     pub needs_partner: bool,
+    /// What a live key can reach, for `--access-map`.
+    pub access: Option<access::AccessSpec>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Check {
     Request(Box<RequestSpec>),
     Named(NamedValidator),
+    /// No live check: the rule only has an offline access map (`mapper: pypi-macaroon`).
+    Offline,
 }
 
 impl ValidateSpec {
@@ -40,6 +46,7 @@ impl ValidateSpec {
                 let (m, u) = n.describe_request();
                 (m.to_string(), u.to_string())
             }
+            Check::Offline => ("none".into(), "(offline)".into()),
         }
     }
 }
@@ -67,10 +74,17 @@ pub enum Part {
     Literal(String),
     Secret,
     Partner,
+    /// A value an earlier access-map step captured (only in access-map URLs).
+    Var(String),
 }
 
 impl Template {
     pub fn parse(text: &str) -> Result<Template, String> {
+        Template::parse_with(text, &[])
+    }
+
+    /// Like `parse`, also accepting `{{name}}` for each of `vars`.
+    pub fn parse_with(text: &str, vars: &[String]) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find("{{") {
@@ -83,6 +97,7 @@ impl Template {
             match rest[open + 2..open + close].trim() {
                 "secret" => parts.push(Part::Secret),
                 "partner" => parts.push(Part::Partner),
+                other if vars.iter().any(|v| v == other) => parts.push(Part::Var(other.into())),
                 other => {
                     return Err(format!(
                         "unknown placeholder `{{{{{other}}}}}` (use `{{{{secret}}}}` or `{{{{partner}}}}`)"
@@ -106,15 +121,28 @@ impl Template {
 
     /// Fills the slots; `encode` is applied to substituted values only.
     pub fn render(&self, secret: &str, partner: &str, encode: impl Fn(&str) -> String) -> String {
+        self.render_with(secret, partner, &|_| None, encode)
+            .unwrap_or_default()
+    }
+
+    /// Fills the slots, variables from `var`; `None` when a variable has no value.
+    pub fn render_with(
+        &self,
+        secret: &str,
+        partner: &str,
+        var: &dyn Fn(&str) -> Option<String>,
+        encode: impl Fn(&str) -> String,
+    ) -> Option<String> {
         let mut out = String::new();
         for p in &self.parts {
             match p {
                 Part::Literal(s) => out.push_str(s),
                 Part::Secret => out.push_str(&encode(secret)),
                 Part::Partner => out.push_str(&encode(partner)),
+                Part::Var(name) => out.push_str(&encode(&var(name)?)),
             }
         }
-        out
+        Some(out)
     }
 }
 
@@ -169,6 +197,7 @@ pub fn compile(v: ValidateSyntax, has_pair: bool) -> Result<ValidateSpec, (&'sta
         key_type: sources(&v.describe.key_type, "validate.describe.key_type")?,
         expiry: sources(&v.describe.expiry, "validate.describe.expiry")?,
     };
+    let offline = v.access.as_ref().is_some_and(access::is_offline);
     let (check, host, port, needs_partner) = match (v.validator, v.request) {
         (Some(_), Some(_)) => {
             return Err((
@@ -176,6 +205,7 @@ pub fn compile(v: ValidateSyntax, has_pair: bool) -> Result<ValidateSpec, (&'sta
                 "set either `validator` or `request`, not both".into(),
             ))
         }
+        (None, None) if offline => (Check::Offline, String::new(), 0, false),
         (None, None) => {
             return Err((
                 "validate",
@@ -187,7 +217,7 @@ pub fn compile(v: ValidateSyntax, has_pair: bool) -> Result<ValidateSpec, (&'sta
             (Check::Named(n), h.to_string(), p, n.needs_partner())
         }
         (None, Some(r)) => {
-            let (spec, host, port) = compile_request(r)?;
+            let (spec, host, port) = compile_request(r, &[])?;
             let needs = spec.url.uses(&Part::Partner)
                 || spec.headers.iter().any(|(_, t)| t.uses(&Part::Partner))
                 || spec.body.as_ref().is_some_and(|t| t.uses(&Part::Partner))
@@ -204,6 +234,10 @@ pub fn compile(v: ValidateSyntax, has_pair: bool) -> Result<ValidateSpec, (&'sta
             "uses the paired credential ({{partner}}) but the rule has no `pair`".into(),
         ));
     }
+    let access = match v.access {
+        None => None,
+        Some(a) => Some(access::compile(a, &check, &host, has_pair)?),
+    };
     Ok(ValidateSpec {
         check,
         outcomes,
@@ -211,6 +245,7 @@ pub fn compile(v: ValidateSyntax, has_pair: bool) -> Result<ValidateSpec, (&'sta
         host,
         port,
         needs_partner,
+        access,
     })
 }
 
@@ -280,7 +315,7 @@ fn compile_outcomes(list: &[OutcomeSyntax]) -> Result<Vec<Outcome>, (&'static st
         .collect()
 }
 
-fn json_path(path: &str) -> Result<Vec<String>, String> {
+pub(crate) fn json_path(path: &str) -> Result<Vec<String>, String> {
     let segs: Vec<String> = path.split('.').map(str::to_string).collect();
     if segs.iter().any(String::is_empty) {
         return Err(format!("`{path}` is not a dotted JSON path (`a.b.0.c`)"));
@@ -288,7 +323,7 @@ fn json_path(path: &str) -> Result<Vec<String>, String> {
     Ok(segs)
 }
 
-fn sources(
+pub(crate) fn sources(
     v: &Option<OneOrMany<String>>,
     field: &'static str,
 ) -> Result<Vec<Source>, (&'static str, String)> {
@@ -318,7 +353,11 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-fn compile_request(r: RequestSyntax) -> Result<(RequestSpec, String, u16), (&'static str, String)> {
+/// Compiles a request; `vars` are the `{{name}}` placeholders its URL may use (access maps).
+pub(crate) fn compile_request(
+    r: RequestSyntax,
+    vars: &[String],
+) -> Result<(RequestSpec, String, u16), (&'static str, String)> {
     let method = r.method.to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
         return Err((
@@ -327,7 +366,7 @@ fn compile_request(r: RequestSyntax) -> Result<(RequestSpec, String, u16), (&'st
         ));
     }
     let url_field = "validate.request.url";
-    let url = Template::parse(&r.url).map_err(|e| (url_field, e))?;
+    let url = Template::parse_with(&r.url, vars).map_err(|e| (url_field, e))?;
     let Some(after_scheme) = r.url.strip_prefix("https://") else {
         return Err((url_field, "must be an https:// URL".into()));
     };
@@ -369,7 +408,7 @@ fn compile_request(r: RequestSyntax) -> Result<(RequestSpec, String, u16), (&'st
             Part::Literal(s) => in_query |= s.contains('?'),
             Part::Secret if in_query => secret_in_query = true,
             Part::Secret => secret_in_path = true,
-            Part::Partner => {}
+            Part::Partner | Part::Var(_) => {}
         }
     }
     if secret_in_path {

@@ -19,8 +19,9 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::finding::UnknownReason;
 
-/// Largest response body read; the facts keyhound wants are near the top of small answers.
-const MAX_BODY: u64 = 256 * 1024;
+/// Largest response body read. Live checks read small answers; an access map's list pages
+/// (100 repositories, with every field GitHub sends) reach several hundred KiB.
+const MAX_BODY: u64 = 1024 * 1024;
 
 /// A request ready to send. It holds the secret: it has no `Debug` on purpose.
 pub struct HttpRequest {

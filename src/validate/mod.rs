@@ -11,8 +11,10 @@
 //! user allows; secrets are never logged. Log lines name the rule, the redacted secret and the
 //! URL *template*, never a filled-in request.
 
+pub mod access;
 pub mod aws;
 pub mod http;
+pub mod revoke;
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -53,6 +55,8 @@ pub struct Options {
     pub max_retry_wait: Duration,
     /// Hosts that rules which are not built in may contact (`--allow-validation-host`).
     pub allowed_hosts: Vec<String>,
+    /// Map what each live key can reach (`--access-map`).
+    pub access_map: bool,
 }
 
 impl Default for Options {
@@ -65,6 +69,7 @@ impl Default for Options {
             backoff_base: Duration::from_millis(500),
             max_retry_wait: Duration::from_secs(30),
             allowed_hosts: Vec::new(),
+            access_map: false,
         }
     }
 }
@@ -77,6 +82,8 @@ pub type Log<'a> = &'a (dyn Fn(u8, &str) + Sync);
 pub struct Stats {
     /// Unique secrets checked (cache misses).
     pub checked: usize,
+    /// Unique secrets whose access was mapped (`--access-map`).
+    pub mapped: usize,
     /// HTTP requests sent, retries included.
     pub requests: usize,
     /// Findings by state.
@@ -93,6 +100,7 @@ impl Stats {
         self.valid += o.valid;
         self.invalid += o.invalid;
         self.unknown += o.unknown;
+        self.mapped += o.mapped;
     }
 }
 
@@ -120,6 +128,7 @@ pub fn validate_findings(
         budgets: Mutex::new(HashMap::new()),
         requests: AtomicUsize::new(0),
         checked: AtomicUsize::new(0),
+        mapped: AtomicUsize::new(0),
     };
     let results: Vec<OnceLock<Validation>> = findings.iter().map(|_| OnceLock::new()).collect();
     let next = AtomicUsize::new(0);
@@ -141,6 +150,7 @@ pub fn validate_findings(
     let mut stats = Stats {
         checked: engine.checked.load(Ordering::Relaxed),
         requests: engine.requests.load(Ordering::Relaxed),
+        mapped: engine.mapped.load(Ordering::Relaxed),
         ..Stats::default()
     };
     for (f, r) in findings.iter_mut().zip(results) {
@@ -175,6 +185,7 @@ struct Engine<'a> {
     budgets: Mutex<HashMap<String, usize>>,
     requests: AtomicUsize,
     checked: AtomicUsize,
+    mapped: AtomicUsize,
 }
 
 impl Engine<'_> {
@@ -183,11 +194,11 @@ impl Engine<'_> {
         let Some(spec) = &rule.validate else {
             return Validation::unknown(UnknownReason::NotSupported);
         };
+        let mapping = self.opts.access_map && spec.access.is_some();
         let key = Key {
             rule: rule_index,
             secret: secret.expose().to_string(),
-            partner: spec
-                .needs_partner
+            partner: (spec.needs_partner || (mapping && rule.pair.is_some()))
                 .then(|| partner.map(|p| p.expose().to_string()))
                 .flatten(),
         };
@@ -198,7 +209,11 @@ impl Engine<'_> {
         // Other workers asking for the same key wait here until the first check finishes.
         slot.get_or_init(|| {
             self.checked.fetch_add(1, Ordering::Relaxed);
-            self.run(rule, spec, secret, partner)
+            let (mut v, answer) = self.run(rule, spec, secret, partner);
+            if mapping {
+                v.access = self.map(rule, spec, &v, answer.as_ref(), secret, partner);
+            }
+            v
         })
         .clone()
     }
@@ -207,13 +222,28 @@ impl Engine<'_> {
         (self.log)(level, msg)
     }
 
+    /// Whether `rule` may contact `host`: built-in rules their declared hosts, other rules only
+    /// the hosts the user allowed.
+    fn host_allowed(&self, rule: &Rule, host: &str) -> bool {
+        rule.origin.builtin
+            || self
+                .opts
+                .allowed_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(host))
+    }
+
+    /// The live check; also returns the answer it read, for the access map.
     fn run(
         &self,
         rule: &Rule,
         spec: &ValidateSpec,
         secret: &Secret,
         partner: Option<&Secret>,
-    ) -> Validation {
+    ) -> (Validation, Option<HttpResponse>) {
+        if let Check::Offline = spec.check {
+            return (Validation::unknown(UnknownReason::NotSupported), None);
+        }
         let label = format!("{} {}", rule.id, secret.redacted());
         let (method, url) = spec.describe_request();
         let done = |v: Validation| {
@@ -223,68 +253,137 @@ impl Engine<'_> {
             );
             v
         };
-        if !rule.origin.builtin
-            && !self
-                .opts
-                .allowed_hosts
-                .iter()
-                .any(|h| h.eq_ignore_ascii_case(&spec.host))
-        {
-            return done(Validation::unknown(UnknownReason::HostNotAllowed(
-                spec.host.clone(),
-            )));
+        if !self.host_allowed(rule, &spec.host) {
+            return (
+                done(Validation::unknown(UnknownReason::HostNotAllowed(
+                    spec.host.clone(),
+                ))),
+                None,
+            );
         }
         if spec.needs_partner && partner.is_none() {
-            return done(Validation::unknown(UnknownReason::MissingPartner));
+            return (
+                done(Validation::unknown(UnknownReason::MissingPartner)),
+                None,
+            );
         }
         let partner_value = partner.map_or("", |p| p.expose());
-        for attempt in 0..=self.opts.retries {
-            let req = match build_request(&spec.check, secret.expose(), partner_value) {
-                Ok(r) => r,
-                Err(reason) => return done(Validation::unknown(reason)),
-            };
-            if !self.take_budget(&rule.provider) {
-                return done(Validation::unknown(UnknownReason::BudgetExhausted));
+        let what = format!("validate {label}: {method} {url}");
+        let build = || build_request(&spec.check, secret.expose(), partner_value);
+        let mut sent = 0;
+        match self.send(&rule.provider, &spec.host, &what, &build, &mut sent) {
+            Ok(resp) => {
+                let mut v = interpret(spec, &resp, secret.expose(), partner_value);
+                v.http_status = Some(resp.status);
+                (done(v), Some(resp))
             }
-            self.limiter.wait(&spec.host);
+            Err(reason) => {
+                let mut v = Validation::unknown(reason);
+                if v.reason == Some(UnknownReason::RateLimited) {
+                    v.http_status = Some(429);
+                }
+                (done(v), None)
+            }
+        }
+    }
+
+    /// Sends one request: the provider's budget, the host's rate limit, and a bounded number
+    /// of retries after a 429. `build` makes each attempt's request; `sent` counts attempts.
+    fn send(
+        &self,
+        provider: &str,
+        host: &str,
+        what: &str,
+        build: &dyn Fn() -> Result<HttpRequest, UnknownReason>,
+        sent: &mut usize,
+    ) -> Result<HttpResponse, UnknownReason> {
+        for attempt in 0..=self.opts.retries {
+            let req = build()?;
+            if url_host(&req.url).is_none_or(|h| !h.eq_ignore_ascii_case(host)) {
+                return Err(UnknownReason::HostNotAllowed(host.to_string()));
+            }
+            if !self.take_budget(provider) {
+                return Err(UnknownReason::BudgetExhausted);
+            }
+            self.limiter.wait(host);
             self.requests.fetch_add(1, Ordering::Relaxed);
+            *sent += 1;
             let started = Instant::now();
-            let resp = match self.transport.send(&req) {
-                Ok(r) => r,
-                Err(reason) => return done(Validation::unknown(reason)),
-            };
+            let resp = self.transport.send(&req)?;
             self.log(
                 2,
                 &format!(
-                    "validate {label}: {method} {url}: HTTP {} in {:.2}s",
+                    "{what}: HTTP {} in {:.2}s",
                     resp.status,
                     started.elapsed().as_secs_f64()
                 ),
             );
             if resp.status != 429 {
-                let mut v = interpret(spec, &resp, secret.expose(), partner_value);
-                v.http_status = Some(resp.status);
-                return done(v);
+                return Ok(resp);
             }
             let wait =
                 retry_after(&resp).unwrap_or_else(|| backoff(self.opts.backoff_base, attempt));
             if attempt == self.opts.retries || wait > self.opts.max_retry_wait {
-                let mut v = Validation::unknown(UnknownReason::RateLimited);
-                v.http_status = Some(429);
-                return done(v);
+                return Err(UnknownReason::RateLimited);
             }
             self.log(
                 2,
                 &format!(
-                    "validate {label}: rate limited by {}, retrying in {:.2}s",
-                    spec.host,
+                    "{what}: rate limited by {host}, retrying in {:.2}s",
                     wait.as_secs_f64()
                 ),
             );
-            self.limiter.defer(&spec.host, wait);
+            self.limiter.defer(host, wait);
             std::thread::sleep(wait);
         }
         unreachable!("the last attempt always returns")
+    }
+
+    /// The access map of a checked key: for live keys, and offline maps whatever the check said
+    /// (unless the key is known dead).
+    fn map(
+        &self,
+        rule: &Rule,
+        spec: &ValidateSpec,
+        v: &Validation,
+        answer: Option<&HttpResponse>,
+        secret: &Secret,
+        partner: Option<&Secret>,
+    ) -> Option<Box<access::AccessMap>> {
+        let a = spec.access.as_ref()?;
+        let offline = matches!(spec.check, Check::Offline);
+        if !(v.state == LiveState::Valid || offline && v.state != LiveState::Invalid) {
+            return None;
+        }
+        let label = format!("{} {}", rule.id, secret.redacted());
+        let net = MapNet {
+            engine: self,
+            rule,
+            hosts: &a.hosts,
+            sent: Mutex::new(0),
+            refused: Mutex::new(HashMap::new()),
+        };
+        let input = access::Input {
+            secret: secret.expose(),
+            partner: partner.map_or("", |p| p.expose()),
+            validation: answer,
+            identity: v.identity.as_deref(),
+            label: &label,
+        };
+        let mut m = access::run(a, &input, &net);
+        m.requests = net.sent.into_inner().unwrap_or_else(|p| p.into_inner());
+        self.mapped.fetch_add(1, Ordering::Relaxed);
+        self.log(
+            1,
+            &format!(
+                "access {label}: severity {} ({}), {} request{}",
+                m.severity.as_str(),
+                m.reason,
+                m.requests,
+                if m.requests == 1 { "" } else { "s" }
+            ),
+        );
+        Some(Box::new(m))
     }
 
     /// Takes one request from the provider's budget; false when it is used up.
@@ -297,6 +396,59 @@ impl Engine<'_> {
         *used += 1;
         true
     }
+}
+
+/// The engine as an access map sees it: only the map's hosts, and once a host has rate limited
+/// the map (or the budget is used up) the rest of its requests there are not sent.
+struct MapNet<'a> {
+    engine: &'a Engine<'a>,
+    rule: &'a Rule,
+    hosts: &'a [String],
+    sent: Mutex<usize>,
+    refused: Mutex<HashMap<String, UnknownReason>>,
+}
+
+impl access::Net for MapNet<'_> {
+    fn send(
+        &self,
+        what: &str,
+        host: &str,
+        build: &dyn Fn() -> Result<HttpRequest, UnknownReason>,
+    ) -> Result<HttpResponse, UnknownReason> {
+        if !self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+            || !self.engine.host_allowed(self.rule, host)
+        {
+            return Err(UnknownReason::HostNotAllowed(host.to_string()));
+        }
+        if let Some(r) = self
+            .refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(host)
+        {
+            return Err(r.clone());
+        }
+        let mut sent = 0;
+        let result = self
+            .engine
+            .send(&self.rule.provider, host, what, build, &mut sent);
+        *self.sent.lock().unwrap_or_else(|p| p.into_inner()) += sent;
+        if let Err(r @ (UnknownReason::RateLimited | UnknownReason::BudgetExhausted)) = &result {
+            self.refused
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(host.to_string(), r.clone());
+        }
+        result
+    }
+}
+
+/// The host of an `https://` URL, lower-case.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    (!host.is_empty() && !authority.contains('@')).then(|| host.to_ascii_lowercase())
 }
 
 /// Fills a rule's request template, or builds a named validator's request.
@@ -312,11 +464,33 @@ fn build_request(check: &Check, secret: &str, partner: &str) -> Result<HttpReque
             secret,
             SystemTime::now(),
         )),
+        Check::Named(NamedValidator::GcpServiceAccount) => {
+            access::gcp::token_request(secret, partner, SystemTime::now())
+        }
+        Check::Named(NamedValidator::AzureClientCredentials) => {
+            access::azure::token_request(secret, partner)
+        }
         Check::Request(r) => fill(r, secret, partner),
+        Check::Offline => Err(UnknownReason::NotSupported),
     }
 }
 
 fn fill(r: &RequestSpec, secret: &str, partner: &str) -> Result<HttpRequest, UnknownReason> {
+    fill_at(
+        r,
+        r.url.render(secret, partner, percent_encode),
+        secret,
+        partner,
+    )
+}
+
+/// Builds a request from a template, sent to `url` (already filled in).
+pub(crate) fn fill_at(
+    r: &RequestSpec,
+    url: String,
+    secret: &str,
+    partner: &str,
+) -> Result<HttpRequest, UnknownReason> {
     let header_safe = |v: &str| !v.contains(['\r', '\n', '\0']);
     if !header_safe(secret) || !header_safe(partner) {
         return Err(UnknownReason::Unsendable);
@@ -339,7 +513,7 @@ fn fill(r: &RequestSpec, secret: &str, partner: &str) -> Result<HttpRequest, Unk
     }
     Ok(HttpRequest {
         method: r.method.clone(),
-        url: r.url.render(secret, partner, percent_encode),
+        url,
         headers,
         body: r
             .body
@@ -353,16 +527,22 @@ fn interpret(spec: &ValidateSpec, resp: &HttpResponse, secret: &str, partner: &s
     if (300..400).contains(&resp.status) {
         return Validation::unknown(UnknownReason::Redirect(resp.status));
     }
-    if let Check::Named(NamedValidator::AwsSts) = spec.check {
-        let (state, reason, identity, key_type) = aws::read_answer(resp, partner);
+    let named = match spec.check {
+        Check::Named(NamedValidator::AwsSts) => Some(aws::read_answer(resp, partner)),
+        Check::Named(NamedValidator::GcpServiceAccount) => {
+            Some(access::gcp::read_answer(resp, partner))
+        }
+        Check::Named(NamedValidator::AzureClientCredentials) => {
+            Some(access::azure::read_answer(resp, secret, partner))
+        }
+        _ => None,
+    };
+    if let Some((state, reason, identity, key_type)) = named {
         return Validation {
-            state,
-            reason,
-            http_status: None,
             identity: identity.map(|i| scrub(&i, secret, partner)),
-            scopes: Vec::new(),
             key_type,
-            expiry: None,
+            reason,
+            ..Validation::of(state)
         };
     }
     let json: Option<Value> = serde_json::from_slice(&resp.body).ok();
@@ -402,9 +582,6 @@ fn interpret(spec: &ValidateSpec, resp: &HttpResponse, secret: &str, partner: &s
                 })
                 .collect();
             Validation {
-                state: LiveState::Valid,
-                reason: None,
-                http_status: None,
                 identity: first(&spec.describe.identity).map(|v| v.join(", ")),
                 scopes,
                 key_type: outcome
@@ -412,6 +589,7 @@ fn interpret(spec: &ValidateSpec, resp: &HttpResponse, secret: &str, partner: &s
                     .clone()
                     .or_else(|| first(&spec.describe.key_type).map(|v| v.join(", "))),
                 expiry: first(&spec.describe.expiry).map(|v| v.join(", ")),
+                ..Validation::of(LiveState::Valid)
             }
         }
     }
@@ -531,7 +709,7 @@ impl RateLimiter {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -544,7 +722,7 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-fn base64(input: &[u8]) -> String {
+pub(crate) fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {

@@ -120,7 +120,7 @@ def write_samples(corpus, samples):
         s["file"] = str(f.relative_to(corpus))
         s["key"] = extract.content_key(f.name if s.get("path") else "", s["text"])
         s["placeholder"] = extract.classify(s) if s["kind"] == "positive" else None
-        s["shape"] = extract.shape(s["secret"]) if s.get("secret") else None
+        s["shape"] = extract.shape(s.get("secret") or extract.longest_token(s["text"]))
 
 
 # ---------------------------------------------------------------------------------- tools
@@ -271,45 +271,58 @@ def print_extraction(manifest):
 
 # ---------------------------------------------------------------------------------- lists
 
-def write_misses(corpus, manifest, name, keys, found):
+def write_misses(corpus, manifest, name, keys, found, others):
+    """misses-NAME.txt and false-positives-NAME.txt; `others` maps the other tools to the
+    content keys they found, to say which misses some other tool finds."""
     miss = defaultdict(list)
     for s in manifest["samples"]:
         if s["kind"] == "positive" and not s["placeholder"] and s["key"] not in keys:
             miss[(s["project"], s["rule"])].append(s)
-    total = sum(len(v) for v in miss.values())
-    lines = [f"# {name}: {total} non-placeholder positive samples missed, by source rule/detector",
-             "# project / rule: missed of non-placeholder positives", ""]
     npos = Counter((s["project"], s["rule"]) for s in manifest["samples"]
                    if s["kind"] == "positive" and not s["placeholder"])
-    for (project, rule), items in sorted(miss.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        lines.append(f"## {project} / {rule}: {len(items)} of {npos[(project, rule)]}")
-        for s in items:
+    items = [s for v in miss.values() for s in v]
+    contexts = Counter(s["context"] for s in items if s["origin"] == "template")
+    lines = [f"# {name}: {len(items)} non-placeholder positive samples missed",
+             "# missed by template (gitleaks/Betterleaks GenerateSampleSecrets contexts):"]
+    lines += [f"#   {n:5d}  {c}" for c, n in contexts.most_common()]
+    lines += ["# by source rule/detector, largest first: project / rule: missed of positives", ""]
+    for (project, rule), group in sorted(miss.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines.append(f"## {project} / {rule}: {len(group)} of {npos[(project, rule)]}")
+        for s in group:
+            by = [o for o, k in others.items() if s["key"] in k]
             ctx = f" [{s['context']}]" if s.get("context") else ""
-            shape = f" shape {s['shape']}" if s.get("shape") else ""
-            lines.append(f"  {s['file']}{ctx}{shape}")
+            lines.append(f"  {s['file']}{ctx} shape {s['shape']} found by: {', '.join(by) or 'none'}")
         lines.append("")
     (corpus / f"misses-{name}.txt").write_text("\n".join(lines))
-    by_key = defaultdict(list)
-    for p, rules in found.items():
-        by_key[p] += rules
-    fps = [s for s in manifest["samples"] if s["kind"] == "negative" and s["key"] in keys]
-    rules_of = {str((corpus / s["file"]).resolve()): s for s in manifest["samples"]}
+    write_false_positives(corpus, manifest, name, keys, found)
+    return miss, contexts
+
+
+def write_false_positives(corpus, manifest, name, keys, found):
+    sample_of = {str((corpus / s["file"]).resolve()): s for s in manifest["samples"]}
     fired = defaultdict(set)
     for p, rules in found.items():
-        if p in rules_of:
-            fired[rules_of[p]["key"]].update(r for r in rules if r)
-    lines = [f"# {name}: {len(fps)} negative samples flagged", ""]
+        if p in sample_of:
+            fired[sample_of[p]["key"]].update(r for r in rules if r)
+    fps = [s for s in manifest["samples"] if s["kind"] == "negative" and s["key"] in keys]
+    lines = [f"# {name}: {len(fps)} negative samples flagged (source / rule: file <- rules that fired)", ""]
     for s in sorted(fps, key=lambda s: (s["project"], s["rule"])):
         lines.append(f"{s['project']} / {s['rule']}: {s['file']} <- {', '.join(sorted(fired[s['key']]))}")
     (corpus / f"false-positives-{name}.txt").write_text("\n".join(lines) + "\n")
-    return miss
 
 
-def top_misses(miss, n=15):
-    print("\n### Largest miss classes (source rule/detector: missed non-placeholder samples)\n")
-    for (project, rule), items in sorted(miss.items(), key=lambda kv: -len(kv[1]))[:n]:
+def top_misses(name, miss, contexts, n=15):
+    """The rules/detectors with the most misses (one rule id across gitleaks and Betterleaks)."""
+    by_rule = defaultdict(list)
+    for (project, rule), items in miss.items():
+        by_rule[rule if project != "trufflehog" else f"trufflehog:{rule}"] += items
+    print(f"\n### {name}: largest miss classes (rule/detector: missed non-placeholder samples)\n")
+    for rule, items in sorted(by_rule.items(), key=lambda kv: -len(kv[1]))[:n]:
+        per = Counter(s["project"] for s in items)
         shapes = sorted({s["shape"] for s in items if s.get("shape")})[:2]
-        print(f"- {project} / {rule}: {len(items)}" + (f" — e.g. {'; '.join(shapes)}" if shapes else ""))
+        print(f"- {rule}: {len(items)} ({', '.join(f'{p} {k}' for p, k in per.items())})"
+              + (f" — e.g. {'; '.join(shapes)}" if shapes else ""))
+    print(f"\nmissed by template context: {dict(contexts.most_common(8))}")
 
 
 # ---------------------------------------------------------------------------------- leaky-repo
@@ -354,21 +367,23 @@ def main():
     else:
         manifest = build_corpus(corpus, args.seed)
     print_extraction(manifest)
-    scores, misses = {}, {}
+    scores, found, keys, misses = {}, {}, {}, {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for tool in tools:
             t0 = time.perf_counter()
-            found, _, _ = run_tool(tool, corpus / "samples", tmp)
-            keys = detected_keys(corpus, manifest, found)
-            scores[tool[0]] = score(manifest, keys)
-            misses[tool[0]] = write_misses(corpus, manifest, tool[0], keys, found)
+            found[tool[0]], _, _ = run_tool(tool, corpus / "samples", tmp)
+            keys[tool[0]] = detected_keys(corpus, manifest, found[tool[0]])
+            scores[tool[0]] = score(manifest, keys[tool[0]])
             print(f"{tool[0]}: scanned in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        for name in keys:
+            others = {o: k for o, k in keys.items() if o != name}
+            misses[name] = write_misses(corpus, manifest, name, keys[name], found[name], others)
         print_tables(manifest, scores, tools)
         explainer_check(manifest, scores, tools)
         for tool in tools:
             if tool[1] == "keyhound":
-                top_misses(misses[tool[0]])
+                top_misses(tool[0], *misses[tool[0]])
         if not args.no_leaky:
             leaky(tools, tmp)
     print(f"\nmiss and false-positive lists: {corpus}/misses-*.txt, {corpus}/false-positives-*.txt")

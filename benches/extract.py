@@ -20,6 +20,8 @@ tokens, struct fields computed in a loop) becomes a Lost value and is reported b
 
 import hashlib
 import io
+import math
+import random
 import re
 import subprocess
 import tarfile
@@ -78,8 +80,8 @@ def ascending_run(value):
 
 def longest_token(text):
     """The longest run of key-like characters in a sample whose secret is not known."""
-    toks = re.findall(r"[A-Za-z0-9+/=_\-.~:]{8,}", text)
-    toks = [t for t in toks if not re.fullmatch(r"https?:|[a-z.]+\.(?:com|net|org|io)", t)]
+    toks = re.findall(r"[A-Za-z0-9+/_\-.~]{8,}={0,2}", text)  # `=` and `:` end a name
+    toks = [t for t in toks if not re.fullmatch(r"[a-z.]+\.(?:com|net|org|io)", t)]
     return max(toks, key=len) if toks else text.strip()
 
 
@@ -148,7 +150,6 @@ def template_table(utils_pkg):
 
 
 def entropy(s):
-    import math
     n = len(s)
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values()) if n else 0.0
 
@@ -160,7 +161,7 @@ class RuleHooks:
         self.utils = utils_pkg
         self.templates = template_table(utils_pkg)
         self.rng = rng
-        self.validated = []  # (rule id or None, positives, negatives, paths?)
+        self.validated = []  # (rule id or None, positives, negatives)
 
     def hooks(self):
         return {
@@ -235,7 +236,6 @@ def extract_rules(project, mirror, seed):
     files = git_files(mirror, ["cmd/generate/config/rules", "cmd/generate/config/utils"])
     rules = {k: v for k, v in files.items() if "/rules/" in k and k.endswith(".go") and not k.endswith("_test.go")}
     utils = {k: v for k, v in files.items() if "/utils/" in k and k.endswith(".go") and not k.endswith("_test.go")}
-    import random
     rng = random.Random(seed)
     hooks = RuleHooks(load_package(utils), rng)
     pkg = load_package(rules)
@@ -286,7 +286,6 @@ def extract_trufflehog(project, mirror, seed):
     for path, src in files.items():
         if path.endswith(".go") and not path.endswith("_integration_test.go"):
             by_dir.setdefault(str(Path(path).parent), {})[path] = src
-    import random
     rng = random.Random(seed)
     samples, lost = [], []
     for d, sources in sorted(by_dir.items()):

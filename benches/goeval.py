@@ -1005,15 +1005,18 @@ def go_regex_to_python(rx):
     return re.sub(r"\(\?[imsU]+\)", "", rx)
 
 
-def random_from_regex(rx, rng, unbounded_extra=1):
-    """A random string matching `rx` (as lucasjones/reggen does, unbounded repeats add at most
-    `unbounded_extra` to their minimum; case-insensitive flags are ignored)."""
+def random_from_regex(rx, rng, limit=1):
+    """A random string matching `rx`, drawn as lucasjones/reggen's Generate(limit) does (the
+    projects call it with limit 1): a bounded repeat {m,n} gives m copies plus a random number
+    up to min(n, limit) - m, so {32,64} gives 32; `*` gives 0..limit, `+` 1..limit, `?` 0..1,
+    {m,} exactly m. Under (?i) letters drawn from classes get a random case. Where reggen draws
+    any printable character (`.`, negated classes), this draws letters and digits."""
     try:
         parsed = sre_parse.parse(go_regex_to_python(rx))
     except re.error as e:
         raise Unrecoverable(f"regex: {e}") from None
     out = []
-    _gen(parsed, rng, out, unbounded_extra)
+    _gen(parsed, rng, out, limit, "(?i" in rx)
     return "".join(out)
 
 
@@ -1034,7 +1037,19 @@ def _class_chars(items):
     return chars
 
 
-def _gen(parsed, rng, out, extra):
+def _repeat_count(lo, hi, rng, limit):
+    if hi == C.MAXREPEAT:
+        return rng.randint(0, limit) if lo == 0 else rng.randint(1, limit) if lo == 1 else lo
+    top = min(hi, limit)
+    return lo + (rng.randint(0, top - lo) if top > lo else 0)
+
+
+def _pick(chars, rng, fold):
+    c = rng.choice(chars)
+    return c.swapcase() if fold and c.isalpha() and rng.random() < 0.5 else c
+
+
+def _gen(parsed, rng, out, limit, fold):
     for op, av in parsed:
         if op == C.LITERAL:
             out.append(chr(av))
@@ -1046,20 +1061,19 @@ def _gen(parsed, rng, out, extra):
             chars = _class_chars(av)
             if not chars:
                 raise Unrecoverable("empty character class")
-            out.append(rng.choice(chars))
+            out.append(_pick(chars, rng, fold))
         elif op == C.CATEGORY:
-            out.append(rng.choice(CATEGORY_CHARS.get(av, ALNUM)))
+            out.append(_pick(CATEGORY_CHARS.get(av, ALNUM), rng, fold))
         elif op == C.BRANCH:
-            _gen(rng.choice(av[1]), rng, out, extra)
+            _gen(rng.choice(av[1]), rng, out, limit, fold)
         elif op == C.SUBPATTERN:
-            _gen(av[3], rng, out, extra)
+            _gen(av[3], rng, out, limit, fold)
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
             lo, hi, sub = av
-            hi = lo + extra if hi == C.MAXREPEAT else hi
-            for _ in range(rng.randint(lo, hi)):
-                _gen(sub, rng, out, extra)
+            for _ in range(_repeat_count(lo, hi, rng, limit)):
+                _gen(sub, rng, out, limit, fold)
         elif op == C.ATOMIC_GROUP:
-            _gen(av, rng, out, extra)
+            _gen(av, rng, out, limit, fold)
         elif op in (C.AT, C.ASSERT, C.ASSERT_NOT):
             continue
         else:

@@ -87,7 +87,7 @@ def count(kind, path):
 
 def keyhound_rows(workload, name, kh, tmp):
     """keyhound's (name, command, working dir, how to count findings, findings file)."""
-    out = tmp / f"{name}.json"
+    out = tmp / f"keyhound-{name}.json"
     if workload == "T":
         # The peers scan the files only; so does keyhound with --no-history.
         return (name, [kh, "scan", BENCH / "trees/rails", "--no-history", "-q", "-f", "json", "-o", out], None, "json", out)
@@ -143,13 +143,15 @@ def parse_builds(specs):
 
 
 def measure(rows, runs, tmp):
-    """Runs every row once as a warm-up, then `runs` interleaved rounds.
+    """Runs every row once as a warm-up, then `runs` interleaved rounds, each starting one
+    row further on, so no tool always runs first or right after the same neighbour.
 
     Returns {name: [(wall, rss, own, others), ...]}.
     """
     samples = {r[0]: [] for r in rows}
     for round_no in range(runs + 1):
-        for name, cmd, cwd, _kind, _file in rows:
+        k = round_no % len(rows)
+        for name, cmd, cwd, _kind, _file in rows[k:] + rows[:k]:
             s = run(cmd, cwd, tmp / f"{name}.out")
             if round_no:  # round 0 warms the page cache and rule caches
                 samples[name].append(s)

@@ -7,11 +7,16 @@ Workloads (see the team's BENCHMARKS.md for how to create them):
   P  pre-commit: one staged line in a rails checkout  ($BENCH/trees/rails-p)
 
 Every tool runs on the same data in the same invocation; the table gives the median wall
-time, the peak RSS, the number of findings, and keyhound's time as a ratio of each peer's.
-Shared machines are noisy: for each run the script also records how much CPU other
-processes used meanwhile ("others"), so a disturbed run can be recognised.
+time, the peak RSS, the number of findings, and each keyhound build's time as a ratio of every
+other tool's (one ratio column per build). Runs are interleaved: each round runs every tool
+once, so a burst of load from elsewhere hits all tools alike. Shared machines are noisy: for
+each run the script also records how much CPU other processes used meanwhile ("others' CPU",
+the worst run), so a disturbed measurement can be recognised.
 
-Usage: benches/bench.py [T] [H] [P] [--runs N] [--keyhound PATH]
+Usage: benches/bench.py [T] [H] [P] [--runs N] [--keyhound [NAME=]PATH]...
+  --keyhound is repeatable, to compare builds in one run, e.g.
+    benches/bench.py T P --keyhound main=/work/bin/keyhound-main --keyhound new=target/release/keyhound
+  (a plain PATH is named "keyhound"; default: target/release/keyhound of this checkout).
 Peers are looked up under $PEERS (default ~/.cache/keyhound-peers), data under $BENCH
 (default ~/.cache/keyhound-bench).
 """
@@ -80,16 +85,27 @@ def count(kind, path):
     return len(data.get("findings") or [])
 
 
-def tools(workload, kh, tmp):
-    """(name, command, working dir, how to count findings, findings file)."""
+def keyhound_rows(workload, name, kh, tmp):
+    """keyhound's (name, command, working dir, how to count findings, findings file)."""
+    out = tmp / f"keyhound-{name}.json"
+    if workload == "T":
+        # The peers scan the files only; so does keyhound with --no-history.
+        return (name, [kh, "scan", BENCH / "trees/rails", "--no-history", "-q", "-f", "json", "-o", out], None, "json", out)
+    if workload == "H":
+        return (name, [kh, "scan", BENCH / "git.git", "-q", "-f", "json", "-o", out], None, "json", out)
+    if workload == "P":
+        return (name, [kh, "scan", "--staged", "-q"], BENCH / "trees/rails-p", None, None)
+    raise SystemExit(f"unknown workload {workload}")
+
+
+def peer_rows(workload, tmp):
+    """The peers' (name, command, working dir, how to count findings, findings file)."""
     T = BENCH / "trees/rails"
     H = BENCH / "git.git"
     P = BENCH / "trees/rails-p"
     o = lambda n: tmp / n  # noqa: E731
     if workload == "T":
         return [
-            # The peers scan the files only; so does keyhound with --no-history.
-            ("keyhound", [kh, "scan", T, "--no-history", "-q", "-f", "json", "-o", o("kh.json")], None, "json", o("kh.json")),
             ("betterleaks", [BL, "fs", T, "--no-banner", "-o", o("bl.json"), "-l", "error"], None, "json", o("bl.json")),
             ("gitleaks", [GL, "dir", T, "--no-banner", "-f", "json", "-r", o("gl.json"), "-l", "error"], None, "json", o("gl.json")),
             ("kingfisher", [KF, "scan", T, "--git-history", "none", "--no-validate", "--no-update-check", "-f", "json", "-o", o("kf.json"), "-q"], None, "json", o("kf.json")),
@@ -97,14 +113,12 @@ def tools(workload, kh, tmp):
         ]
     if workload == "H":
         return [
-            ("keyhound", [kh, "scan", H, "-q", "-f", "json", "-o", o("kh.json")], None, "json", o("kh.json")),
             ("betterleaks", [BL, "git", H, "--no-banner", "-o", o("bl.json"), "-l", "error"], None, "json", o("bl.json")),
             ("gitleaks", [GL, "git", H, "--no-banner", "-f", "json", "-r", o("gl.json"), "-l", "error"], None, "json", o("gl.json")),
             ("kingfisher", [KF, "scan", H, "--no-validate", "--no-update-check", "-f", "json", "-o", o("kf.json"), "-q"], None, "json", o("kf.json")),
         ]
     if workload == "P":
         return [
-            ("keyhound", [kh, "scan", "--staged", "-q"], P, None, None),
             ("betterleaks", [BL, "git", "--staged", "--no-banner", "-l", "error", "."], P, None, None),
             ("gitleaks", [GL, "git", "--pre-commit", "--staged", "--no-banner", "-l", "error", "."], P, None, None),
             ("kingfisher", [KF, "scan", ".", "--staged", "--no-validate", "--no-update-check", "-q"], P, None, None),
@@ -113,46 +127,87 @@ def tools(workload, kh, tmp):
     raise SystemExit(f"unknown workload {workload}")
 
 
+def parse_builds(specs):
+    """`NAME=PATH` or `PATH` (named "keyhound") -> [(name, path)], names unique."""
+    builds = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or "/" in name:
+            name, path = "keyhound", spec
+        if name in ("betterleaks", "gitleaks", "kingfisher", "ripsecrets") or any(n == name for n, _ in builds):
+            raise SystemExit(f"--keyhound: the name {name!r} is taken (a peer or another build)")
+        if not Path(path).exists():
+            raise SystemExit(f"{path} not found: build it first (cargo build --release)")
+        builds.append((name, path))
+    return builds
+
+
+def measure(rows, runs, tmp):
+    """Runs every row once as a warm-up, then `runs` interleaved rounds, each starting one
+    row further on, so no tool always runs first or right after the same neighbour.
+
+    Returns {name: [(wall, rss, own, others), ...]}.
+    """
+    samples = {r[0]: [] for r in rows}
+    for round_no in range(runs + 1):
+        k = round_no % len(rows)
+        for name, cmd, cwd, _kind, _file in rows[k:] + rows[:k]:
+            s = run(cmd, cwd, tmp / f"{name}.out")
+            if round_no:  # round 0 warms the page cache and rule caches
+                samples[name].append(s)
+    return samples
+
+
+def found(name, kind, findings_file, tmp):
+    if kind == "json":
+        return count("json", findings_file)
+    if kind == "lines":
+        return count("lines", tmp / f"{name}.out")
+    return None
+
+
+def report(workload, runs, rows, samples, builds, tmp):
+    names = [b[0] for b in builds]
+    med = {n: statistics.median(s[0] for s in samples[n]) for n in samples}
+    print(f"\nworkload {workload}: median of {runs} interleaved runs (after one warm-up round)")
+    ratio_heads = " | ".join(f"{b} / tool" for b in names)
+    print(f"| tool | wall | peak RSS | findings | {ratio_heads} | others' CPU during runs |")
+    print("|---|---|---|---|" + "---|" * len(names) + "---|")
+    for name, _cmd, _cwd, kind, findings_file in rows:
+        wall = med[name]
+        rss = max(s[1] for s in samples[name])
+        others = max(s[3] for s in samples[name])
+        ratios = " | ".join("—" if b == name else f"{med[b] / wall:.3f}" for b in names)
+        unit = f"{wall * 1000:.1f} ms" if wall < 1 else f"{wall:.2f} s"
+        n = found(name, kind, findings_file, tmp)
+        print(f"| {name} | {unit} | {rss:.0f} MB | {'—' if n is None else n} | {ratios} | {others:.1f} s |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("workloads", nargs="*", default=["T", "P", "H"])
     ap.add_argument("--runs", type=int, default=0, help="runs per tool (default: T 5, P 15, H 3)")
-    ap.add_argument("--keyhound", default=str(Path(__file__).resolve().parent.parent / "target/release/keyhound"))
+    ap.add_argument("--keyhound", action="append", metavar="[NAME=]PATH",
+                    help="a keyhound build to measure (repeatable)")
     args = ap.parse_args()
-    if not Path(args.keyhound).exists():
-        sys.exit(f"{args.keyhound} not found: run `cargo build --release` first")
+    default = str(Path(__file__).resolve().parent.parent / "target/release/keyhound")
+    builds = parse_builds(args.keyhound or [default])
     model = Path("/proc/cpuinfo").read_text().split("model name")[1].split("\n")[0]
     print(f"machine: {os.cpu_count()} CPUs, {model.split(':', 1)[1].strip()}")
+    for name, path in builds:
+        print(f"{name}: {path}")
     for w in args.workloads:
         runs = args.runs or {"T": 5, "P": 15, "H": 3}[w]
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)
-            rows = []
-            for name, cmd, cwd, kind, findings_file in tools(w, args.keyhound, tmp):
-                if not Path(cmd[0]).exists():
-                    print(f"  {name}: not installed ({cmd[0]})", file=sys.stderr)
-                    continue
-                out = tmp / f"{name}.out"
-                run(cmd, cwd, out)  # warm-up: page cache, rule caches
-                samples = [run(cmd, cwd, out) for _ in range(runs)]
-                found = None
-                if kind == "json":
-                    found = count("json", findings_file)
-                elif kind == "lines":
-                    found = count("lines", out)
-                rows.append((name, samples, found))
-            print(f"\nworkload {w}: median of {runs} runs (after one warm-up)")
-            kh = next((r for r in rows if r[0] == "keyhound"), None)
-            kh_wall = statistics.median(s[0] for s in kh[1]) if kh else None
-            print("| tool | wall | peak RSS | findings | keyhound / tool | others' CPU during runs |")
-            print("|---|---|---|---|---|---|")
-            for name, samples, found in rows:
-                wall = statistics.median(s[0] for s in samples)
-                rss = max(s[1] for s in samples)
-                others = max(s[3] for s in samples)
-                ratio = f"{kh_wall / wall:.3f}" if kh_wall and name != "keyhound" else "—"
-                unit = f"{wall * 1000:.1f} ms" if wall < 1 else f"{wall:.2f} s"
-                print(f"| {name} | {unit} | {rss:.0f} MB | {'—' if found is None else found} | {ratio} | {others:.1f} s |")
+            rows = [keyhound_rows(w, name, path, tmp) for name, path in builds]
+            for row in peer_rows(w, tmp):
+                if Path(row[1][0]).exists():
+                    rows.append(row)
+                else:
+                    print(f"  {row[0]}: not installed ({row[1][0]})", file=sys.stderr)
+            samples = measure(rows, runs, tmp)
+            report(w, runs, rows, samples, builds, tmp)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,109 @@
+"""Checks of the accuracy harness's Go evaluator, regex generator and placeholder heuristic.
+
+Run: python3 -m unittest discover -s benches -p 'test_*.py'
+"""
+
+import random
+import re
+import sys
+import unittest
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import extract  # noqa: E402
+import goeval as g  # noqa: E402
+
+GO = '''package x
+
+const keyword = "acme"
+
+var (
+	valid = "k3Jd9sLq" + "0ZpX7mN2"
+	input = fmt.Sprintf("%s token = '%s'", keyword, valid)
+)
+
+func wrap(s string) string { return "[" + s + "]" }
+
+func TestAcme_Pattern(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		want  []string
+	}{
+		{name: "valid", input: wrap(input), want: []string{valid}},
+		{name: "computed", input: notKnown(3), want: nil},
+	}
+	var extra []string
+	for _, k := range []string{"a", "b"} {
+		extra = append(extra, k+valid)
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {})
+	}
+}
+'''
+
+
+class GoEvaluator(unittest.TestCase):
+    def run_test_func(self):
+        pkg = g.Package()
+        pkg.add_source(GO)
+        _params, toks, (start, end) = pkg.funcs["TestAcme_Pattern"]
+        env = {}
+        g.run_block(g.Evaluator(pkg), toks, start, end, env)
+        return env
+
+    def test_table_with_package_values_and_helpers(self):
+        tests = self.run_test_func()["tests"]
+        self.assertEqual(tests[0]["input"], "[acme token = 'k3Jd9sLq0ZpX7mN2']")
+        self.assertEqual(tests[0]["want"], ["k3Jd9sLq0ZpX7mN2"])
+
+    def test_unknown_call_is_lost_not_guessed(self):
+        case = self.run_test_func()["tests"][1]
+        self.assertIsInstance(case["input"], g.Lost)
+        self.assertIn("notKnown", case["input"].reason)
+        self.assertEqual(extract.expectation(case)[0], "negative")
+
+    def test_range_loop_runs_per_element(self):
+        self.assertEqual(self.run_test_func()["extra"], ["ak3Jd9sLq0ZpX7mN2", "bk3Jd9sLq0ZpX7mN2"])
+
+    def test_interpreted_string_escapes(self):
+        toks = g.tokenize('x := "a\\tb\\x41\\u00e9\\"q"')
+        self.assertEqual(toks[2], ("str", 'a\tbA\u00e9"q'))
+
+
+class RegexGenerator(unittest.TestCase):
+    def test_generated_strings_match(self):
+        rng = random.Random(7)
+        for rx in [r"sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20}", r"(?:ghp|gho)_[0-9A-Za-z]{36}",
+                   r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{12}", r"xox[baprs]-[0-9]{10,13}-[a-zA-Z0-9-]*"]:
+            for _ in range(20):
+                self.assertRegex(g.random_from_regex(rx, rng), re.compile("^" + rx + "$"))
+
+    def test_repeat_counts_follow_limit_one(self):
+        rng = random.Random(1)
+        self.assertEqual(len(g.random_from_regex(r"[a-z]{32,64}", rng)), 32)
+        self.assertEqual(len(g.random_from_regex(r"[a-z]{250,}", rng)), 250)
+        self.assertEqual(len(g.random_from_regex(r"[a-z]+", rng)), 1)
+
+
+class Placeholders(unittest.TestCase):
+    def test_placeholders(self):
+        for v in ["sk-YOUR_API_KEY", "AIzaSyD-9tSrke72...", "AKIAIOSFODNN7EXAMPLE", "ghp_xxxxxxxxxxxx",
+                  "a1b2c3d4e5f6a1b2", "12345678-ABCD-ABCD", "abcabcabcabc", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQ"]:
+            self.assertIsNotNone(extract.placeholder_reason(v), v)
+
+    def test_random_values_are_not_placeholders(self):
+        rng = random.Random(3)
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        for _ in range(200):
+            v = "".join(rng.choice(alphabet) for _ in range(40))
+            self.assertIsNone(extract.placeholder_reason(v), v)
+        # A Twitter bearer token (about 110 characters) starts with a run of A's by format.
+        tail = "".join(rng.choice(alphabet) for _ in range(88))
+        self.assertIsNone(extract.placeholder_reason("A" * 22 + tail))
+
+
+if __name__ == "__main__":
+    unittest.main()

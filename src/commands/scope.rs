@@ -316,14 +316,20 @@ fn open_repositories(paths: Vec<PathBuf>, opts: &ScanOptions, scanner: &Scanner)
     }
     paths
         .into_iter()
-        .filter_map(|path| match source::git::open(&path) {
-            Ok(repo) => Some(Found { path, repo }),
-            Err(e) => {
-                scanner.error(SourceError {
-                    path: source::fs::display_path(&path),
-                    message: e.to_string(),
-                });
-                None
+        .filter_map(|path| {
+            let opened = source::git::open(&path).and_then(|repo| {
+                history::check_scope(&repo, &opts.history_scope)?;
+                Ok(repo)
+            });
+            match opened {
+                Ok(repo) => Some(Found { path, repo }),
+                Err(e) => {
+                    scanner.error(SourceError {
+                        path: source::fs::display_path(&path),
+                        message: e.to_string(),
+                    });
+                    None
+                }
             }
         })
         .collect()

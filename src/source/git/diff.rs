@@ -62,6 +62,11 @@ pub enum DiffError {
     Shallow { range: String, commit: String },
     #[error("`{0}` is not a range: write A..B (A or B may be empty for HEAD)")]
     BadRange(String),
+    #[error(
+        "cannot resolve `{spec}`: the repository has no commits yet (HEAD is unborn{branch}); \
+         commit first, or scan the files with `keyhound scan PATH`"
+    )]
+    Unborn { spec: String, branch: String },
 }
 
 const SHALLOW_ADVICE: &str = "\
@@ -488,6 +493,20 @@ impl RangeSpec {
 }
 
 fn resolve(repo: &gix::Repository, spec: &str, shallow: bool) -> Result<ObjectId, DiffError> {
+    if spec.starts_with("HEAD") {
+        if let Ok(head) = repo.head() {
+            if head.is_unborn() {
+                let branch = head
+                    .referent_name()
+                    .map(|n| format!(", on branch {}", n.shorten()))
+                    .unwrap_or_default();
+                return Err(DiffError::Unborn {
+                    spec: spec.to_string(),
+                    branch,
+                });
+            }
+        }
+    }
     let unresolved = |message: String| DiffError::Unresolved {
         spec: spec.to_string(),
         message,

@@ -344,6 +344,18 @@ fn tips(
     Ok(t)
 }
 
+/// Fails when the scope names a revision the repository does not have (checked before the
+/// object pass, so a typo in `--branch` costs nothing).
+pub fn check_scope(repo: &gix::Repository, scope: &Scope) -> Result<(), GitError> {
+    match scope {
+        Scope::AllRefs => Ok(()),
+        Scope::Rev(rev) => repo
+            .rev_parse_single(rev.as_str())
+            .map(|_| ())
+            .map_err(|e| GitError::Other(format!("--branch: cannot resolve `{rev}`: {e}"))),
+    }
+}
+
 /// Commits reachable from `tips`, from the collected headers.
 fn reachable_from(
     commits: &[CommitNode],

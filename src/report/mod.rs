@@ -4,6 +4,7 @@
 //! Secrets are redacted unless `show_secrets` is set; text that came from scanned files is
 //! stripped of control characters before it can reach a terminal.
 
+mod html;
 mod json;
 pub mod rules_list;
 mod sarif;
@@ -29,6 +30,8 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers
     Sarif,
+    /// One self-contained HTML page: summary, timeline and a filterable table
+    Html,
 }
 
 /// Everything a reporter needs.
@@ -168,6 +171,7 @@ pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Re
         Format::Json => json::write(report, out),
         Format::Jsonl => json::write_lines(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }
 

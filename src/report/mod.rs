@@ -4,6 +4,7 @@
 //! Secrets are redacted unless `show_secrets` is set; text that came from scanned files is
 //! stripped of control characters before it can reach a terminal.
 
+mod html;
 mod json;
 pub mod rules_list;
 mod sarif;
@@ -29,6 +30,8 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers
     Sarif,
+    /// One self-contained HTML page: summary, timeline and a filterable table
+    Html,
 }
 
 /// Everything a reporter needs.
@@ -168,6 +171,7 @@ pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Re
         Format::Json => json::write(report, out),
         Format::Jsonl => json::write_lines(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }
 
@@ -179,8 +183,9 @@ pub fn sanitize(s: &str) -> String {
         .filter_map(|c| match c {
             '\t' => Some(' '),
             c if c.is_control() => None,
-            // Bidirectional overrides can make a terminal show text in a misleading order.
+            // Bidirectional controls can make a terminal show text in a misleading order.
             '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => None,
+            '\u{200E}' | '\u{200F}' | '\u{061C}' => None,
             c => Some(c),
         })
         .collect()
@@ -194,5 +199,6 @@ mod tests {
     fn sanitize_strips_escapes_and_controls() {
         assert_eq!(sanitize("a\x1b[31mred\x07\tb\r"), "a[31mred b");
         assert_eq!(sanitize("x\u{202E}y"), "xy");
+        assert_eq!(sanitize("a\u{200F}b\u{061C}c\u{200E}"), "abc");
     }
 }

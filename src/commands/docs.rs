@@ -13,9 +13,11 @@ use crate::cli::Cli;
 
 pub fn completions(shell: clap_complete::Shell) -> Result<Exit> {
     let mut cmd = Cli::command();
+    // Into a buffer first: the generator panics on a write error such as a closed pipe.
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "keyhound", &mut buf);
     let mut out = io::stdout().lock();
-    clap_complete::generate(shell, &mut cmd, "keyhound", &mut out);
-    finish(out.flush())
+    finish(out.write_all(&buf).and_then(|_| out.flush()))
 }
 
 pub fn man(command: Option<&str>) -> Result<Exit> {

@@ -77,7 +77,7 @@ pub fn import(path: &Path, rules: &RuleSet) -> Result<Imported, ImportError> {
                 .or_default() += 1;
         }
         let secret = Secret::new(f.secret.as_bytes());
-        for id in rule_ids(&f.rule_id, rules) {
+        for id in rule_ids(&f.rule_id, &f.secret, rules) {
             out.entries.insert(BaselineEntry {
                 fingerprint: Fingerprint::new(&id, &secret).to_string(),
                 rule_name: rules.get(&id).map(|r| r.name.clone()),
@@ -89,8 +89,28 @@ pub fn import(path: &Path, rules: &RuleSet) -> Result<Imported, ImportError> {
     Ok(out)
 }
 
-/// The keyhound rule ids a gitleaks rule's findings are recorded under.
-fn rule_ids(gitleaks_id: &str, rules: &RuleSet) -> Vec<String> {
+/// The keyhound rule ids a gitleaks finding is recorded under: the counterparts whose
+/// pattern matches the secret, or every counterpart when none does on the bare secret (a
+/// pattern that needs its surrounding assignment), and `gitleaks.<rule>`.
+fn rule_ids(gitleaks_id: &str, secret: &str, rules: &RuleSet) -> Vec<String> {
+    let mut ids = candidates(gitleaks_id, rules);
+    let matching: Vec<String> = ids
+        .iter()
+        .filter(|id| {
+            rules.get(id).is_some_and(|r| {
+                r.compiled()
+                    .is_ok_and(|c| c.regex.is_match(secret.as_bytes()))
+            })
+        })
+        .cloned()
+        .collect();
+    if !matching.is_empty() {
+        ids.retain(|id| matching.contains(id) || rules.get(id).is_none());
+    }
+    ids
+}
+
+fn candidates(gitleaks_id: &str, rules: &RuleSet) -> Vec<String> {
     let mut ids = Vec::new();
     for p in rule_map::keyhound_patterns(gitleaks_id) {
         let d = DisableRule {

@@ -115,11 +115,7 @@ fn junit_report_snapshot() {
 #[test]
 fn github_annotations_escape_and_always_redact() {
     let dir = leaky();
-    fs::write(
-        dir.path().join("a,b:c%.txt"),
-        format!("k=\"{LEGACY}\"\n"),
-    )
-    .unwrap();
+    fs::write(dir.path().join("a,b:c%.txt"), format!("k=\"{LEGACY}\"\n")).unwrap();
     let (code, out, _) = run(scan_in(dir.path()).args(["-q", "-f", "github", "--show-secrets"]));
     assert_eq!(code, 1);
     assert!(!out.contains(LEGACY) && !out.contains(PROJECT), "{out}");
@@ -206,7 +202,8 @@ fn group_by_secret_is_one_entry_per_secret() {
         ("c/three.py", &format!("x\n{content}")),
         ("d/other.py", &format!("p = \"{PROJECT}\"\n")),
     ]);
-    let (code, out, _) = run(scan_in(dir.path()).args(["-q", "-f", "json", "--group-by", "secret"]));
+    let (code, out, _) =
+        run(scan_in(dir.path()).args(["-q", "-f", "json", "--group-by", "secret"]));
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema"], "keyhound-secrets/1");
@@ -219,15 +216,25 @@ fn group_by_secret_is_one_entry_per_secret() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["path"].as_str().unwrap().into(), l["line"].as_u64().unwrap()))
+        .map(|l| {
+            (
+                l["path"].as_str().unwrap().into(),
+                l["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         places,
-        vec![("a/one.py".into(), 1), ("b/two.py".into(), 1), ("c/three.py".into(), 2)]
+        vec![
+            ("a/one.py".into(), 1),
+            ("b/two.py".into(), 1),
+            ("c/three.py".into(), 2)
+        ]
     );
     assert_eq!(secrets[1]["count"], 1);
 
-    let (_, lines, _) = run(scan_in(dir.path()).args(["-q", "-f", "jsonl", "--group-by", "secret"]));
+    let (_, lines, _) =
+        run(scan_in(dir.path()).args(["-q", "-f", "jsonl", "--group-by", "secret"]));
     assert_eq!(lines.lines().count(), 2);
     let (_, text, _) = run(scan_in(dir.path()).args(["-q", "--group-by", "secret"]));
     insta::assert_snapshot!("report_grouped_text", text);
@@ -244,8 +251,12 @@ fn found_rules(dir: &Path, args: &[&str]) -> (i32, Vec<(String, String)>) {
     let rows = out
         .lines()
         .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l} {err}"));
-            (v["path"].as_str().unwrap().into(), v["rule_id"].as_str().unwrap().into())
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l} {err}"));
+            (
+                v["path"].as_str().unwrap().into(),
+                v["rule_id"].as_str().unwrap().into(),
+            )
         })
         .collect();
     (code, rows)
@@ -257,16 +268,28 @@ fn exclude_disable_and_only_rule_work_without_a_config_file() {
     let (_, all) = found_rules(dir.path(), &[]);
     assert_eq!(all.len(), 2);
     let (_, rows) = found_rules(dir.path(), &["--exclude", "docs/"]);
-    assert_eq!(rows, vec![("app/config.py".into(), "openai.legacy-key".into())]);
+    assert_eq!(
+        rows,
+        vec![("app/config.py".into(), "openai.legacy-key".into())]
+    );
     let (_, rows) = found_rules(dir.path(), &["--exclude", "*.md", "--exclude", "/app"]);
     assert!(rows.is_empty());
     let (_, rows) = found_rules(dir.path(), &["--only-rule", "openai.project*"]);
-    assert_eq!(rows, vec![("docs/curl.md".into(), "openai.project-key".into())]);
+    assert_eq!(
+        rows,
+        vec![("docs/curl.md".into(), "openai.project-key".into())]
+    );
     let (_, rows) = found_rules(dir.path(), &["--only-rule", "*.legacy-key"]);
-    assert_eq!(rows, vec![("app/config.py".into(), "openai.legacy-key".into())]);
+    assert_eq!(
+        rows,
+        vec![("app/config.py".into(), "openai.legacy-key".into())]
+    );
     // With the provider's rules off, the generic ones still see the assignments.
     let (_, rows) = found_rules(dir.path(), &["--disable-rule", "openai"]);
-    assert!(rows.iter().all(|(_, r)| r.starts_with("generic.")), "{rows:?}");
+    assert!(
+        rows.iter().all(|(_, r)| r.starts_with("generic.")),
+        "{rows:?}"
+    );
     let (code, rows) = found_rules(
         dir.path(),
         &["--disable-rule", "openai", "--disable-rule", "generic"],
@@ -274,7 +297,12 @@ fn exclude_disable_and_only_rule_work_without_a_config_file() {
     assert_eq!((code, rows.len()), (0, 0));
     let (_, rows) = found_rules(
         dir.path(),
-        &["--only-rule", "openai.*", "--disable-rule", "openai.legacy-key"],
+        &[
+            "--only-rule",
+            "openai.*",
+            "--disable-rule",
+            "openai.legacy-key",
+        ],
     );
     assert_eq!(rows.len(), 1);
 
@@ -282,7 +310,9 @@ fn exclude_disable_and_only_rule_work_without_a_config_file() {
         .args(["--disable-rule", "nosuch.rule"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("--disable-rule `nosuch.rule` matches no rule"));
+        .stderr(predicate::str::contains(
+            "--disable-rule `nosuch.rule` matches no rule",
+        ));
     scan_in(dir.path())
         .args(["--only-rule", "nosuch.*"])
         .assert()
@@ -298,7 +328,11 @@ fn exclude_disable_and_only_rule_work_without_a_config_file() {
 #[test]
 fn command_line_excludes_add_to_the_configuration() {
     let dir = leaky();
-    fs::write(dir.path().join(".keyhound.yaml"), "exclude_paths: [docs/]\n").unwrap();
+    fs::write(
+        dir.path().join(".keyhound.yaml"),
+        "exclude_paths: [docs/]\n",
+    )
+    .unwrap();
     let (_, rows) = found_rules(dir.path(), &[]);
     assert_eq!(rows.len(), 1);
     let (_, rows) = found_rules(dir.path(), &["--exclude", "app/"]);
@@ -314,7 +348,10 @@ fn verbose_levels_go_through_the_logger() {
     let quiet = stderr(&["--max-file-size", "1K"]);
     assert!(!quiet.contains("debug:"), "{quiet}");
     let debug = stderr(&["--max-file-size", "1K", "-vv"]);
-    assert!(debug.contains("keyhound: debug: skipped blob.bin: binary"), "{debug}");
+    assert!(
+        debug.contains("keyhound: debug: skipped blob.bin: binary"),
+        "{debug}"
+    );
     assert!(
         debug.contains("keyhound: debug: skipped big.txt: larger than --max-file-size"),
         "{debug}"

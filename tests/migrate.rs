@@ -27,12 +27,23 @@ fn repo() -> (Repo, String) {
 fn every_format_names_the_commit_of_a_history_finding() {
     let (r, first) = repo();
     for fmt in ["text", "json", "sarif", "csv", "junit", "github", "gitlab"] {
-        let out = r.keyhound().args(["scan", "-q", "-f", fmt]).output().unwrap();
+        let out = r
+            .keyhound()
+            .args(["scan", "-q", "-f", fmt])
+            .output()
+            .unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
-        assert!(text.contains(&first[..8]), "{fmt} does not name the commit:\n{text}");
+        assert!(
+            text.contains(&first[..8]),
+            "{fmt} does not name the commit:\n{text}"
+        );
         assert!(!text.contains(LEGACY), "{fmt} leaked");
     }
-    let out = r.keyhound().args(["scan", "-q", "-f", "gitlab"]).output().unwrap();
+    let out = r
+        .keyhound()
+        .args(["scan", "-q", "-f", "gitlab"])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let old = v["vulnerabilities"]
         .as_array()
@@ -61,15 +72,23 @@ fn gitleaksignore_entries_map_to_keyhound_findings() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["summary"]["ignore_file"], 2);
     assert!(
-        err.contains(".gitleaksignore:4: gitleaks rule `adafruit-api-key` has no keyhound counterpart"),
+        err.contains(
+            ".gitleaksignore:4: gitleaks rule `adafruit-api-key` has no keyhound counterpart"
+        ),
         "{err}"
     );
-    assert!(err.contains(".gitleaksignore:5: not a gitleaks fingerprint"), "{err}");
+    assert!(
+        err.contains(".gitleaksignore:5: not a gitleaks fingerprint"),
+        "{err}"
+    );
     assert!(err.contains("2 ignored by .gitleaksignore"), "{err}");
     // A commit entry only matches that commit; a wrong line matches nothing.
     r.write(
         ".gitleaksignore",
-        format!("{}:old.py:openai-api-key:2\napp/config.py:openai-api-key:1\n", r.head()),
+        format!(
+            "{}:old.py:openai-api-key:2\napp/config.py:openai-api-key:1\n",
+            r.head()
+        ),
     );
     let (_, v, _) = json(r.keyhound().args(["scan"]));
     assert_eq!(found(&v).len(), 2);
@@ -106,11 +125,20 @@ fn a_gitleaks_report_becomes_a_baseline() {
     ]);
     r.write("gitleaks.json", report.to_string());
     r.keyhound()
-        .args(["baseline", "import", "gitleaks.json", "--reason", "before keyhound", "-o"])
+        .args([
+            "baseline",
+            "import",
+            "gitleaks.json",
+            "--reason",
+            "before keyhound",
+            "-o",
+        ])
         .arg(r.path().join("bl.yaml"))
         .assert()
         .success()
-        .stderr(predicate::str::contains("1 finding skipped: the report redacted the secret"))
+        .stderr(predicate::str::contains(
+            "1 finding skipped: the report redacted the secret",
+        ))
         .stderr(predicate::str::contains("gitleaks rule `adafruit-api-key`"))
         .stderr(predicate::str::contains("imported 2 of 3 findings"));
     let text = r.read("bl.yaml");
@@ -123,7 +151,10 @@ fn a_gitleaks_report_becomes_a_baseline() {
     // The key in app/config.py and its copy in gitleaks.json itself.
     assert_eq!(v["summary"]["baselined"], 2);
 
-    r.write("redacted.json", r#"[{"RuleID":"openai-api-key","Secret":"REDACTED"}]"#);
+    r.write(
+        "redacted.json",
+        r#"[{"RuleID":"openai-api-key","Secret":"REDACTED"}]"#,
+    );
     r.keyhound()
         .args(["baseline", "import", "redacted.json"])
         .assert()
@@ -134,7 +165,9 @@ fn a_gitleaks_report_becomes_a_baseline() {
         .args(["baseline", "import", "bad.json"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("not a gitleaks or Betterleaks JSON report"));
+        .stderr(predicate::str::contains(
+            "not a gitleaks or Betterleaks JSON report",
+        ));
 }
 
 #[test]
@@ -142,14 +175,26 @@ fn baseline_triage_fields_and_expiry() {
     let (r, _) = repo();
     r.keyhound()
         .args([
-            "baseline", "create", "-q", "--reason", "test keys", "--owner", "sec-team",
-            "--expires", "2020-01-31", "-o",
+            "baseline",
+            "create",
+            "-q",
+            "--reason",
+            "test keys",
+            "--owner",
+            "sec-team",
+            "--expires",
+            "2020-01-31",
+            "-o",
         ])
         .arg(r.path().join(".keyhound-baseline.yaml"))
         .assert()
         .success();
     let text = r.read(".keyhound-baseline.yaml");
-    for want in ["reason: test keys", "owner: sec-team", "expires: 2020-01-31"] {
+    for want in [
+        "reason: test keys",
+        "owner: sec-team",
+        "expires: 2020-01-31",
+    ] {
         assert!(text.contains(want), "{text}");
     }
     // Expired: the entries no longer suppress, and each is named.
@@ -157,7 +202,8 @@ fn baseline_triage_fields_and_expiry() {
     assert_eq!(code, 1);
     assert_eq!(found(&v).len(), 2);
     assert_eq!(
-        err.matches("expired on 2020-01-31 (owner sec-team): it no longer suppresses").count(),
+        err.matches("expired on 2020-01-31 (owner sec-team): it no longer suppresses")
+            .count(),
         2,
         "{err}"
     );
@@ -167,7 +213,10 @@ fn baseline_triage_fields_and_expiry() {
     let (code, v, err) = json(r.keyhound().args(["scan"]));
     assert_eq!((code, found(&v).len()), (0, 0), "{err}");
     assert!(!err.contains("expired"));
-    r.write(".keyhound-baseline.yaml", later.replace("2999-12-31", "someday"));
+    r.write(
+        ".keyhound-baseline.yaml",
+        later.replace("2999-12-31", "someday"),
+    );
     r.keyhound()
         .args(["scan", "-q"])
         .assert()
@@ -197,7 +246,9 @@ fn a_repository_gitleaks_toml_adds_its_rules_with_warnings() {
     assert!(err.contains("rule `acme-token`: `path` ignored"), "{err}");
     assert!(!err.contains("acme_q8w7"), "{err}");
     let (_, v, _) = json(r.keyhound().args(["scan", "--no-config"]));
-    assert!(found(&v).iter().all(|(_, _, rule)| rule != "gitleaks.acme-token"));
+    assert!(found(&v)
+        .iter()
+        .all(|(_, _, rule)| rule != "gitleaks.acme-token"));
     // The ignore file can name the imported rule by its gitleaks id.
     r.write(".gitleaksignore", "svc.py:acme-token:1\n");
     let (code, _, err) = json(r.keyhound().args(["scan"]));

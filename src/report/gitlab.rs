@@ -1,7 +1,7 @@
 //! GitLab's secret-detection report (schema 15.2.1), the file GitLab reads from
 //! `artifacts:reports:secret_detection`. One vulnerability per finding; GitLab requires a
-//! commit on every location, so findings in files on disk (not in a commit) carry the
-//! placeholder sha `0000000`, as GitLab's own analyzer writes for them. The source line is
+//! commit on every location: the commit the finding is in, or the one that introduced the
+//! secret at that path, else (a file outside git, stdin) the placeholder sha `0000000`. The source line is
 //! never included (`raw_source_code_extract` would hold the secret); unreadable files and
 //! objects are `warn` messages of the scan.
 

@@ -231,6 +231,8 @@ fn main() -> std::io::Result<()> {
         color: false,
         baseline: None,
         errors: &[],
+        grouped: false,
+        started: jiff::Timestamp::UNIX_EPOCH,
     };
     let mut out = BufWriter::new(std::fs::File::create(path)?);
     report::write(Format::Html, &report, &mut out)

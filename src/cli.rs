@@ -50,6 +50,20 @@ pub enum Command {
     /// Install or remove the git pre-commit hook that runs `keyhound scan --staged`
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Print a shell completion script
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum, ignore_case = true)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), for `man -l -` or to install as keyhound.1
+    #[command(after_help = MAN_HELP)]
+    Man {
+        /// A command to print the page of (`scan` → keyhound-scan.1) instead of the main page
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
     /// Revoke found keys at their provider, asking before each one (GitHub, Slack); say where
     /// to revoke the others
     #[command(
@@ -93,6 +107,20 @@ pub struct RevokeArgs {
     pub scan: ScanArgs,
 }
 
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  keyhound completions bash > ~/.local/share/bash-completion/completions/keyhound
+  keyhound completions zsh > ~/.zfunc/_keyhound      # with fpath+=(~/.zfunc) in .zshrc
+  keyhound completions fish > ~/.config/fish/completions/keyhound.fish
+  keyhound completions powershell >> $PROFILE
+  keyhound completions elvish >> ~/.config/elvish/rc.elv";
+
+const MAN_HELP: &str = "\
+Examples:
+  keyhound man | man -l -                 read it now
+  keyhound man > ~/.local/share/man/man1/keyhound.1
+  keyhound man scan > ~/.local/share/man/man1/keyhound-scan.1";
+
 const SCAN_HELP: &str = "\
 Examples:
   keyhound scan                      scan the current directory
@@ -103,13 +131,21 @@ Examples:
   keyhound scan --baseline .keyhound-baseline.yaml
   keyhound scan --validate           also check which keys still work
   keyhound scan --access-map         and map what each live key can reach
+  keyhound scan --exclude 'vendor/' --exclude '*.min.js'
+  keyhound scan --only-rule 'aws.*' --disable-rule aws.access-key-id
+  keyhound scan --group-by secret    one entry per secret, with every place it is
+  keyhound scan -f github            annotations in a GitHub Actions log
+  keyhound scan -f gitlab -o gl-secret-detection-report.json
+  keyhound scan -vv                  also log skipped files (binary, too large)
 
 Validation (--validate) sends each found secret, over HTTPS, to the provider that issued it
 (the hosts its built-in rule declares) and nowhere else; the README lists what is sent where.
 --access-map adds a few read-only requests per live key (at most 12, documented per rule).
 Without --validate or --access-map keyhound makes no network connection.
 
-Configuration is read from .keyhound.yaml at the repository root (or --config FILE).
+Configuration is read from .keyhound.yaml at the repository root (or --config FILE); a
+.gitleaks.toml there adds its rules, and .gitleaksignore and .betterleaksignore entries are
+honoured (see the README's \"Coming from gitleaks\").
 
 Exit codes:
   0  no findings
@@ -123,9 +159,13 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format
-    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    /// Output format (any case)
+    #[arg(short, long, value_enum, ignore_case = true, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// One entry per secret with every place it was found (text, json and jsonl)
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub group_by: Option<GroupBy>,
 
     /// Write the report to FILE instead of stdout
     #[arg(short, long, value_name = "FILE")]
@@ -167,9 +207,14 @@ pub struct ScanArgs {
     pub color: ColorChoice,
 
     /// Say more on stderr: -v adds history statistics and one line per validation check,
-    /// -vv validation retries too; secrets are never logged
+    /// -vv validation retries and each file skipped as binary or too large; secrets are never
+    /// logged
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Log at this level on stderr (overrides -v and -q for log lines)
+    #[arg(long, value_enum, value_name = "LEVEL", ignore_case = true)]
+    pub log_level: Option<LogLevel>,
 
     // Groups with their own help headings come last: a heading applies to every argument
     // declared after it.
@@ -199,8 +244,8 @@ pub struct ValidationArgs {
     #[arg(long)]
     pub access_map: bool,
 
-    /// Report only findings confirmed live
-    #[arg(long, requires = "live")]
+    /// Report only findings confirmed live (implies --validate)
+    #[arg(long)]
     pub only_valid: bool,
 
     /// Let rules from --rules validate against HOST (repeatable); built-in rules need no
@@ -301,9 +346,24 @@ pub struct SuppressArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Ignore .keyhound.yaml
+    /// Ignore .keyhound.yaml, and .gitleaks.toml and the ignore files of gitleaks and
+    /// Betterleaks
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+
+    /// Skip paths matching GLOB, as `exclude_paths` in .keyhound.yaml does (gitignore-like;
+    /// repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Turn off the rules matching ID: an id, a provider (`aws`) or a glob (`*.api-key`)
+    /// (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub disable_rule: Vec<String>,
+
+    /// Run only the rules matching ID, as --disable-rule reads it (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub only_rule: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,6 +382,8 @@ pub enum BaselineCommand {
         mut_arg("color", |a| a.hide(true)),
         mut_arg("baseline", |a| a.hide(true)),
         mut_arg("verbose", |a| a.hide(true)),
+        mut_arg("log_level", |a| a.hide(true)),
+        mut_arg("group_by", |a| a.hide(true)),
         mut_arg("validate", |a| a.hide(true)),
         mut_arg("access_map", |a| a.hide(true)),
         mut_arg("only_valid", |a| a.hide(true)),
@@ -334,7 +396,53 @@ pub enum BaselineCommand {
         mut_arg("validation_retries", |a| a.hide(true)),
         mut_arg("max_validation_requests", |a| a.hide(true))
     )]
-    Create(Box<ScanArgs>),
+    Create {
+        #[command(flatten)]
+        scan: Box<ScanArgs>,
+        #[command(flatten)]
+        triage: TriageArgs,
+    },
+    /// Turn a gitleaks or Betterleaks JSON report into a keyhound baseline
+    ///
+    /// Each finding of the report becomes an entry with keyhound's content fingerprint (a hash
+    /// of rule id and secret), so the report must hold the secrets: a report written with
+    /// `--redact` cannot be imported, and its redacted findings are listed as skipped. gitleaks
+    /// rule ids are mapped to keyhound's where keyhound has the same detector; findings of
+    /// other rules are listed as skipped too.
+    #[command(after_help = BASELINE_IMPORT_HELP)]
+    Import {
+        /// The report (`gitleaks git --report-format json --report-path REPORT.json`)
+        #[arg(value_name = "REPORT.json")]
+        report: PathBuf,
+        /// Write the baseline to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        triage: TriageArgs,
+        /// Print nothing on stderr but errors
+        #[arg(short, long)]
+        quiet: bool,
+    },
+}
+
+const BASELINE_IMPORT_HELP: &str = "\
+Example:
+  gitleaks git --report-format json --report-path gitleaks.json
+  keyhound baseline import gitleaks.json --reason 'known before keyhound' -o .keyhound-baseline.yaml";
+
+/// Triage fields written on every entry of a new baseline (edit them per entry afterwards).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Triage")]
+pub struct TriageArgs {
+    /// Why these findings are accepted
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Who is responsible for them
+    #[arg(long, value_name = "NAME")]
+    pub owner: Option<String>,
+    /// The day after which the entries stop suppressing (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub expires: Option<jiff::civil::Date>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -390,6 +498,38 @@ pub enum RulesCommand {
         #[arg(value_name = "DIR")]
         paths: Vec<PathBuf>,
     },
+    /// Show what one rule matches, its examples, where to rotate and how it validates
+    #[command(
+        after_help = "Examples:\n  keyhound rules show github.classic-pat\n  keyhound rules show aws.access-key-id --json"
+    )]
+    Show {
+        /// The rule id (`keyhound rules list` lists them)
+        #[arg(value_name = "RULE_ID")]
+        id: String,
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What `--group-by` groups findings by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// One entry per secret (rule and fingerprint), listing every location
+    Secret,
+}
+
+/// `--log-level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -435,6 +575,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(format!("`{s}`: use a duration between 1ms and 1h"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses a calendar date, `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
+    s.trim()
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -74,28 +74,61 @@ pub struct Config {
     /// Found in a scanned repository: the files it names must stay inside `root`.
     pub confined: bool,
     pub exclude: Option<Exclude>,
+    /// The patterns `exclude` was compiled from (the file's, then the command line's).
+    pub exclude_patterns: Vec<String>,
     pub disable_rules: Vec<DisableRule>,
+    /// `--only-rule`: when set, every rule no entry matches is disabled too.
+    pub only_rules: Vec<DisableRule>,
     pub rules: Vec<PathBuf>,
     pub baseline: Option<PathBuf>,
     pub min_confidence: Option<Confidence>,
 }
 
-/// One `disable_rules` entry and the line it is on, for messages.
+/// One rule-id pattern and where it came from, for messages.
 #[derive(Debug, Clone)]
 pub struct DisableRule {
     pub pattern: String,
-    pub line: usize,
+    pub source: RulePatternSource,
 }
 
 impl DisableRule {
-    /// `x` disables rule `x` and every rule `x.*`; `x*` every rule whose id starts with `x`.
+    /// The one rule-id matcher (`disable_rules`, `--disable-rule`, `--only-rule`): `x` matches
+    /// rule `x` and every rule `x.*`; a pattern with `*` (any run of characters, dots included)
+    /// or `?` (one character) is a glob over the whole id: `aws.*`, `*.api-key`, `github.*-pat`.
     pub fn matches(&self, id: &str) -> bool {
         let p = self.pattern.as_str();
-        if let Some(prefix) = p.strip_suffix('*') {
-            return id.starts_with(prefix);
+        if p.contains(['*', '?']) {
+            return glob_matches(p.as_bytes(), id.as_bytes());
         }
         id == p || (id.starts_with(p) && id.as_bytes().get(p.len()) == Some(&b'.'))
     }
+}
+
+/// `*` and `?` wildcard matching over the whole of `text` (iterative, linear backtracking).
+fn glob_matches(pat: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pat.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pat[p..].iter().all(|&c| c == b'*')
 }
 
 /// Compiled `exclude_paths`, matched against paths relative to the configuration's root, with
@@ -107,8 +140,57 @@ pub struct Exclude {
 }
 
 impl Exclude {
+    /// Compiles gitignore-like patterns; `None` for none. The error names the bad pattern.
+    pub fn new(patterns: &[String]) -> Result<Option<Exclude>, (String, String)> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let mut b = GlobSetBuilder::new();
+        for pat in patterns {
+            for g in expand_glob(pat).map_err(|m| (pat.clone(), m))? {
+                b.add(g);
+            }
+        }
+        let set = b.build().map_err(|e| (String::new(), e.to_string()))?;
+        Ok(Some(Exclude { set: Arc::new(set) }))
+    }
+
     pub fn is_match(&self, rel_path: &str) -> bool {
         self.set.is_match(rel_path)
+    }
+}
+
+/// Rule and path controls given on the command line (`--exclude`, `--disable-rule`,
+/// `--only-rule`): they add to every configuration of the run, with the same meaning.
+#[derive(Debug, Clone, Default)]
+pub struct CommandLine {
+    pub exclude: Vec<String>,
+    pub disable_rules: Vec<String>,
+    pub only_rules: Vec<String>,
+}
+
+/// Where a rule-id pattern came from, for messages about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulePatternSource {
+    /// `disable_rules` in the configuration file, at this line.
+    File(usize),
+    DisableFlag,
+    OnlyFlag,
+}
+
+impl CommandLine {
+    /// Checks the patterns once, before any scanning.
+    pub fn check(&self) -> Result<(), String> {
+        Exclude::new(&self.exclude).map_err(|(p, m)| format!("--exclude `{p}`: {m}"))?;
+        for p in &self.disable_rules {
+            if p.trim().is_empty() || p.chars().all(|c| c == '*') {
+                return Err(format!("--disable-rule `{p}` would disable every rule"));
+            }
+        }
+        if self.only_rules.iter().any(|p| p.trim().is_empty()) {
+            return Err("--only-rule needs a rule id or a glob".into());
+        }
+        Ok(())
     }
 }
 
@@ -149,29 +231,13 @@ impl Config {
                 }
             }
         }
-        let exclude = if syntax.exclude_paths.is_empty() {
-            None
-        } else {
-            let mut b = GlobSetBuilder::new();
-            for pat in &syntax.exclude_paths {
-                let globs = expand_glob(pat).map_err(|message| ConfigError::Invalid {
-                    file: file.clone(),
-                    line: line_of(&text, pat),
-                    field: "exclude_paths",
-                    message,
-                })?;
-                for g in globs {
-                    b.add(g);
-                }
-            }
-            let set = b.build().map_err(|e| ConfigError::Invalid {
+        let exclude =
+            Exclude::new(&syntax.exclude_paths).map_err(|(pat, message)| ConfigError::Invalid {
                 file: file.clone(),
-                line: 0,
+                line: line_of(&text, &pat),
                 field: "exclude_paths",
-                message: e.to_string(),
+                message,
             })?;
-            Some(Exclude { set: Arc::new(set) })
-        };
         let mut disable_rules = Vec::new();
         for p in syntax.disable_rules {
             if p.trim().is_empty() || p == "*" {
@@ -183,7 +249,7 @@ impl Config {
                 });
             }
             disable_rules.push(DisableRule {
-                line: line_of(&text, &p),
+                source: RulePatternSource::File(line_of(&text, &p)),
                 pattern: p,
             });
         }
@@ -194,7 +260,9 @@ impl Config {
             baseline: syntax.baseline.as_ref().map(|p| root.join(p)),
             min_confidence: syntax.min_confidence,
             exclude,
+            exclude_patterns: syntax.exclude_paths.clone(),
             disable_rules,
+            only_rules: Vec::new(),
             root,
         })
     }
@@ -219,22 +287,58 @@ impl Config {
         candidate.is_file().then_some(candidate)
     }
 
-    /// Removes the disabled rules from `set` (pairings with a removed rule are dropped) and
-    /// returns the entries that matched no rule, so the caller can warn about typos.
+    /// Adds the command line's controls to this configuration. `root` is the directory the
+    /// scope covers: `--exclude` patterns are relative to it, as `exclude_paths` are to the
+    /// configuration file's directory (the same directory when there is a file).
+    pub fn with_command_line(mut self, cli: &CommandLine, root: &Path) -> Result<Config, String> {
+        if self.file.is_none() {
+            self.root = root.to_path_buf();
+        }
+        if !cli.exclude.is_empty() {
+            let mut all = self.exclude_patterns.clone();
+            all.extend(cli.exclude.iter().cloned());
+            self.exclude = Exclude::new(&all).map_err(|(p, m)| format!("--exclude `{p}`: {m}"))?;
+            self.exclude_patterns = all;
+        }
+        let pattern = |source| {
+            move |p: &String| DisableRule {
+                pattern: p.clone(),
+                source,
+            }
+        };
+        self.disable_rules.extend(
+            cli.disable_rules
+                .iter()
+                .map(pattern(RulePatternSource::DisableFlag)),
+        );
+        self.only_rules.extend(
+            cli.only_rules
+                .iter()
+                .map(pattern(RulePatternSource::OnlyFlag)),
+        );
+        Ok(self)
+    }
+
+    /// Whether the configuration and the command line leave rule `id` on.
+    pub fn rule_enabled(&self, id: &str) -> bool {
+        !self.disable_rules.iter().any(|d| d.matches(id))
+            && (self.only_rules.is_empty() || self.only_rules.iter().any(|d| d.matches(id)))
+    }
+
+    /// Removes the disabled rules (and, with `--only-rule`, the rules it does not name) from
+    /// `set` (pairings with a removed rule are dropped) and returns the patterns that matched
+    /// no rule, so the caller can warn about typos.
     pub fn disable(&self, set: &mut RuleSet) -> Vec<&DisableRule> {
-        if self.disable_rules.is_empty() {
+        if self.disable_rules.is_empty() && self.only_rules.is_empty() {
             return Vec::new();
         }
         let unmatched = self
             .disable_rules
             .iter()
+            .chain(&self.only_rules)
             .filter(|d| !set.rules.iter().any(|r| d.matches(&r.id)))
             .collect();
-        let keep: Vec<bool> = set
-            .rules
-            .iter()
-            .map(|r| !self.disable_rules.iter().any(|d| d.matches(&r.id)))
-            .collect();
+        let keep: Vec<bool> = set.rules.iter().map(|r| self.rule_enabled(&r.id)).collect();
         // New index of each kept rule, to remap pairings.
         let mut new_index = Vec::with_capacity(keep.len());
         let mut n = 0;
@@ -361,13 +465,21 @@ mod tests {
     fn disable_patterns() {
         let d = |p: &str| DisableRule {
             pattern: p.into(),
-            line: 1,
+            source: RulePatternSource::DisableFlag,
         };
         assert!(d("openai").matches("openai.legacy-key"));
         assert!(d("openai.legacy-key").matches("openai.legacy-key"));
         assert!(!d("openai.legacy").matches("openai.legacy-key"));
         assert!(d("openai.legacy*").matches("openai.legacy-key"));
         assert!(!d("open").matches("openai.legacy-key"));
+        assert!(d("aws.*").matches("aws.access-key-id"));
+        assert!(!d("aws.*").matches("awsx.key"));
+        assert!(d("*.api-key").matches("google.api-key"));
+        assert!(!d("*.api-key").matches("google.api-key-2"));
+        assert!(d("github.*-pat").matches("github.fine-grained-pat"));
+        assert!(!d("github.*-pat").matches("github.oauth-token"));
+        assert!(d("slack.?ot-token").matches("slack.bot-token"));
+        assert!(d("*").matches("anything.at-all"));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! The engine is a pipeline of narrow modules: `source` produces blobs (files, stdin, git
 //! history, the index, commit ranges) → `scan` (the one place that matches, with `matcher`,
 //! builds findings, applies allow comments, de-duplicates and orders) → `suppress` (baselines)
-//! → `validate` (opt-in live checks) → `report` (text, JSON, JSON Lines, SARIF). `rules` are
-//! data, compiled lazily; `commands` runs one command line.
+//! → `validate` (opt-in live checks) → `report` (text, JSON, JSON Lines, SARIF, CSV, JUnit,
+//! GitHub annotations, GitLab's report). `rules` are data, compiled lazily; `migrate` reads
+//! what gitleaks and Betterleaks users bring (ignore files, reports); `commands` runs one
+//! command line.
 
 pub mod blob;
 pub mod cli;
@@ -14,6 +16,7 @@ pub mod files;
 pub mod finding;
 pub mod hook;
 pub mod matcher;
+pub mod migrate;
 pub mod progress;
 pub mod report;
 pub mod revoke;

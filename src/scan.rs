@@ -111,6 +111,9 @@ pub struct Summary {
     pub allowed: u64,
     /// Findings suppressed by the baseline.
     pub baselined: u64,
+    /// Findings suppressed by `.gitleaksignore` or `.betterleaksignore` entries.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ignore_file: u64,
     /// Findings below the minimum confidence.
     #[serde(skip_serializing_if = "is_zero")]
     pub below_confidence: u64,
@@ -136,6 +139,7 @@ impl Summary {
         self.repositories += o.repositories;
         self.allowed += o.allowed;
         self.baselined += o.baselined;
+        self.ignore_file += o.ignore_file;
         self.below_confidence += o.below_confidence;
     }
 }
@@ -280,7 +284,14 @@ impl Scanner {
                 commit,
                 lines,
             } => self.added(path, id, bytes, order, commit, lines, scratch),
-            Event::Skipped { why, .. } => {
+            Event::Skipped { why, path } => {
+                let reason = match why {
+                    Skip::TooLarge => "larger than --max-file-size",
+                    Skip::Binary => "binary",
+                    Skip::NotAFile => "not a regular file",
+                    Skip::Unchanged => "unchanged by the commit",
+                };
+                log::debug!("skipped {path}: {reason}");
                 Stats::bump(&self.stats.items);
                 match why {
                     Skip::TooLarge => Stats::bump(&self.stats.skipped_large),
@@ -307,6 +318,7 @@ impl Scanner {
     fn file(&self, path: Option<&str>, bytes: &[u8], scratch: &mut Scratch) {
         Stats::bump(&self.stats.items);
         if looks_binary(bytes) {
+            log::debug!("skipped {}: binary", path.unwrap_or("<stdin>"));
             Stats::bump(&self.stats.skipped_binary);
             return;
         }

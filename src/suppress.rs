@@ -89,11 +89,18 @@ pub enum BaselineError {
     },
     #[error("{file}: unsupported baseline version {version} (this keyhound writes version 1)")]
     Version { file: String, version: u32 },
+    #[error("{file}: entry {rule_id} {fingerprint}: `expires` is not a date (YYYY-MM-DD)")]
+    Expires {
+        file: String,
+        rule_id: String,
+        fingerprint: String,
+    },
 }
 
 /// One accepted finding: the rule and the fingerprint of its secret. Never the secret itself,
 /// never a line number, never a timestamp, so the file only changes when the set does.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// Optional triage fields record why it was accepted, who owns it and until when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineEntry {
     pub rule_id: String,
@@ -101,6 +108,43 @@ pub struct BaselineEntry {
     /// The rule's name, for the humans who review the file. Ignored when matching.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_name: Option<String>,
+    /// Why the finding is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Who answers for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// `YYYY-MM-DD`: the last day the entry suppresses; after it, the finding is reported
+    /// again and a warning names the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// Triage fields to write on new entries.
+#[derive(Debug, Clone, Default)]
+pub struct Triage {
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub expires: Option<jiff::civil::Date>,
+}
+
+impl BaselineEntry {
+    /// The expiry date; `load` has checked it parses.
+    fn expiry(&self) -> Option<jiff::civil::Date> {
+        self.expires.as_deref().and_then(|d| d.parse().ok())
+    }
+
+    /// Whether the entry has expired on `today`.
+    pub fn expired(&self, today: jiff::civil::Date) -> bool {
+        self.expiry().is_some_and(|d| d < today)
+    }
+
+    fn with(mut self, t: &Triage) -> Self {
+        self.reason = t.reason.clone().or(self.reason);
+        self.owner = t.owner.clone().or(self.owner);
+        self.expires = t.expires.map(|d| d.to_string()).or(self.expires);
+        self
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -130,6 +174,8 @@ pub struct BaselineOutcome {
     pub suppressed: usize,
     /// Entries that matched nothing in this run, sorted.
     pub stale: Vec<BaselineEntry>,
+    /// Entries past their `expires` date: they suppressed nothing.
+    pub expired: Vec<BaselineEntry>,
 }
 
 impl Baseline {
@@ -155,6 +201,17 @@ impl Baseline {
             return Err(BaselineError::Version {
                 file,
                 version: parsed.version,
+            });
+        }
+        if let Some(e) = parsed
+            .findings
+            .iter()
+            .find(|e| e.expires.is_some() && e.expiry().is_none())
+        {
+            return Err(BaselineError::Expires {
+                file,
+                rule_id: crate::report::sanitize(&e.rule_id),
+                fingerprint: crate::report::sanitize(&e.fingerprint),
             });
         }
         let entries = parsed
@@ -183,44 +240,57 @@ impl Baseline {
     /// Removes baselined findings from `findings`. Stale entries are those that matched none
     /// of `findings`; they are only meaningful when the run saw everything the baseline
     /// covers (a full scan), so the caller decides whether to report them.
-    pub fn apply(&self, findings: &mut Vec<Finding>) -> BaselineOutcome {
+    /// Entries past their `expires` date on `today` suppress nothing.
+    pub fn apply(&self, findings: &mut Vec<Finding>, today: jiff::civil::Date) -> BaselineOutcome {
         let mut used: BTreeSet<(String, String)> = BTreeSet::new();
         let before = findings.len();
         findings.retain(|f| {
             let key = Self::key(f);
-            if self.entries.contains_key(&key) {
-                used.insert(key);
-                false
-            } else {
-                true
+            match self.entries.get(&key) {
+                Some(e) if !e.expired(today) => {
+                    used.insert(key);
+                    false
+                }
+                _ => true,
             }
         });
-        let stale = self
-            .entries
-            .iter()
-            .filter(|(k, _)| !used.contains(*k))
-            .map(|(_, e)| e.clone())
+        let (expired, live): (Vec<_>, Vec<_>) =
+            self.entries.values().partition(|e| e.expired(today));
+        let stale = live
+            .into_iter()
+            .filter(|e| !used.contains(&(e.rule_id.clone(), e.fingerprint.clone())))
+            .cloned()
             .collect();
         BaselineOutcome {
             suppressed: before - findings.len(),
             stale,
+            expired: expired.into_iter().cloned().collect(),
         }
     }
 }
 
 /// Renders a baseline of `findings`: one entry per (rule id, fingerprint), sorted, with a
-/// fixed header, so the same findings always produce the same bytes. Returns the text and the
-/// number of entries.
-pub fn render_baseline(findings: &[Finding]) -> (String, usize) {
+/// fixed header, so the same findings always produce the same bytes. `triage` fields are
+/// written on every entry. Returns the text and the number of entries.
+pub fn render_baseline(findings: &[Finding], triage: &Triage) -> (String, usize) {
     let entries: BTreeSet<BaselineEntry> = findings
         .iter()
-        .map(|f| BaselineEntry {
-            rule_id: f.rule_id.clone(),
-            fingerprint: f.fingerprint.as_str().to_string(),
-            rule_name: Some(f.rule_name.clone()),
+        .map(|f| {
+            BaselineEntry {
+                rule_id: f.rule_id.clone(),
+                fingerprint: f.fingerprint.as_str().to_string(),
+                rule_name: Some(f.rule_name.clone()),
+                ..BaselineEntry::default()
+            }
+            .with(triage)
         })
         .collect();
     // Two names for one (rule, fingerprint) cannot happen: the name comes from the rule.
+    render_entries(entries)
+}
+
+/// Renders `entries` as a baseline file; returns the text and the number of entries.
+pub fn render_entries(entries: BTreeSet<BaselineEntry>) -> (String, usize) {
     let n = entries.len();
     let file = BaselineFile {
         version: 1,
@@ -228,6 +298,11 @@ pub fn render_baseline(findings: &[Finding]) -> (String, usize) {
     };
     let body = serde_yaml::to_string(&file).unwrap_or_else(|_| "version: 1\nfindings: []\n".into());
     (format!("{BASELINE_HEADER}{body}"), n)
+}
+
+/// Applies `triage` to every entry.
+pub fn with_triage(entries: BTreeSet<BaselineEntry>, triage: &Triage) -> BTreeSet<BaselineEntry> {
+    entries.into_iter().map(|e| e.with(triage)).collect()
 }
 
 impl fmt::Display for BaselineEntry {

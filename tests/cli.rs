@@ -45,6 +45,10 @@ fn help_snapshots() {
         vec!["rules", "check", "--help"],
         vec!["baseline", "create", "--help"],
         vec!["hook", "install", "--help"],
+        vec!["rules", "show", "--help"],
+        vec!["baseline", "import", "--help"],
+        vec!["completions", "--help"],
+        vec!["man", "--help"],
     ] {
         let out = keyhound().args(&args).assert().success();
         let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();

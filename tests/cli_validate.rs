@@ -225,13 +225,24 @@ fn only_valid_keeps_live_keys_and_sets_the_exit_code() {
         .assert()
         .code(0)
         .stdout("");
-    // --only-valid needs --validate.
-    keyhound()
+    // --only-valid implies --validate: the live keys are checked and kept without it.
+    let out = keyhound()
         .current_dir(s.path())
-        .args(["scan", "src", "--only-valid"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--validate"));
+        .args([
+            "scan",
+            "src",
+            "-q",
+            "-f",
+            "jsonl",
+            "--only-valid",
+            "--connect-to",
+        ])
+        .arg(s.server.connect_all())
+        .args(["--ca-cert", "ca.pem"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! their context here (`anyhow`). The library below knows nothing of the command line.
 
 mod baseline;
+mod docs;
 mod hook;
+mod logging;
 mod output;
 mod revoke;
 mod rules;
@@ -28,12 +30,31 @@ pub enum Exit {
 }
 
 pub fn run(cli: Cli) -> Result<Exit> {
+    let level = match &cli.command {
+        Command::Scan(a) => logging::level(a.quiet, a.verbose, a.log_level),
+        Command::Baseline(BaselineCommand::Create { scan: a, .. }) => {
+            logging::level(a.quiet, a.verbose, a.log_level)
+        }
+        _ => logging::level(false, 0, None),
+    };
+    logging::init(level);
     match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(RulesCommand::List { rules, json }) => rules::list(&rules, json),
         Command::Rules(RulesCommand::Check { paths }) => rules::check(&paths),
-        Command::Baseline(BaselineCommand::Create(args)) => baseline::create(*args),
+        Command::Rules(RulesCommand::Show { id, rules, json }) => rules::show(&id, &rules, json),
+        Command::Baseline(BaselineCommand::Create { scan, triage }) => {
+            baseline::create(*scan, &triage)
+        }
+        Command::Baseline(BaselineCommand::Import {
+            report,
+            output,
+            triage,
+            quiet,
+        }) => baseline::import(&report, output.as_deref(), &triage, quiet),
         Command::Hook(cmd) => hook::run(cmd),
         Command::Revoke(args) => revoke::run(*args),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { command } => docs::man(command.as_deref()),
     }
 }

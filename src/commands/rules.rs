@@ -87,3 +87,39 @@ pub fn check(paths: &[PathBuf]) -> Result<Exit> {
         Ok(Exit::Error)
     }
 }
+
+pub fn show(id: &str, args: &RuleArgs, json: bool) -> Result<Exit> {
+    let set = RuleSet::with_user_rules_and(&args.extra, true).context("cannot load rules")?;
+    let mut notes = Vec::new();
+    import_notes(&set, true, &mut notes);
+    print_notes(&notes);
+    let Some(rule) = set.get(id) else {
+        let near: Vec<&str> = set
+            .rules
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|r| {
+                let provider = id.split('.').next().unwrap_or(id);
+                r.starts_with(provider)
+            })
+            .take(10)
+            .collect();
+        let hint = if near.is_empty() {
+            "`keyhound rules list` lists the rules".to_string()
+        } else {
+            format!("rules of that provider: {}", near.join(", "))
+        };
+        anyhow::bail!("no rule `{}`; {hint}", report::sanitize(id));
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = if json {
+        report::rule_show::json(&set, rule, &mut out)
+    } else {
+        report::rule_show::text(&set, rule, &mut out)
+    };
+    match result.and_then(|_| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(Exit::Clean),
+    }
+}

@@ -75,8 +75,9 @@ pub struct ScanOptions {
     pub config: ConfigChoice,
     pub baseline: BaselineChoice,
     pub extra_rules: Vec<PathBuf>,
+    /// `--exclude`, `--disable-rule`, `--only-rule`: added to every scope's configuration.
+    pub controls: crate::config::CommandLine,
     pub quiet: bool,
-    pub verbose: u8,
     pub access_map: bool,
 }
 
@@ -136,12 +137,51 @@ impl ScanOptions {
                 BaselineChoice::Auto
             },
             extra_rules: args.rules.extra.clone(),
+            controls: controls(args)?,
             quiet: args.quiet,
-            verbose: args.verbose,
             access_map: args.validation.access_map,
         })
     }
 }
+
+fn controls(args: &ScanArgs) -> Result<crate::config::CommandLine> {
+    let c = crate::config::CommandLine {
+        exclude: args.suppress.exclude.clone(),
+        disable_rules: args.suppress.disable_rule.clone(),
+        only_rules: args.suppress.only_rule.clone(),
+    };
+    c.check().map_err(anyhow::Error::msg)?;
+    Ok(c)
+}
+
+/// A scope's configuration: the chosen file (or none), `.gitleaks.toml` at the root when
+/// configuration is looked for, and the command line's controls.
+fn load_config(opts: &ScanOptions, found: Option<PathBuf>, root: &Path) -> Result<Config> {
+    let config = match (&opts.config, found) {
+        (ConfigChoice::None, _) => Config::default(),
+        (ConfigChoice::File(p), _) => Config::load(p, false)?,
+        (ConfigChoice::Find, Some(p)) => Config::load(&p, true)
+            .with_context(|| format!("{}: pass --no-config to scan without it", p.display()))?,
+        (ConfigChoice::Find, None) => Config::default(),
+    };
+    let mut config = config
+        .with_command_line(&opts.controls, root)
+        .map_err(anyhow::Error::msg)?;
+    if matches!(opts.config, ConfigChoice::Find) {
+        let toml = root.join(GITLEAKS_CONFIG);
+        if toml.symlink_metadata().is_ok() {
+            // Read like the repository's own configuration: inside it, bounded.
+            crate::files::confine(&toml, root).with_context(|| {
+                format!("{}: pass --no-config to scan without it", toml.display())
+            })?;
+            config.rules.push(toml);
+        }
+    }
+    Ok(config)
+}
+
+/// A gitleaks configuration at a repository's root, used as gitleaks would use it.
+pub const GITLEAKS_CONFIG: &str = ".gitleaks.toml";
 
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -149,15 +189,6 @@ fn default_threads() -> usize {
 
 /// Splits the scan into scopes, one per configuration (see `scope`).
 fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
-    let load = |choice: &ConfigChoice, found: Option<PathBuf>| -> Result<Config> {
-        Ok(match (choice, found) {
-            (ConfigChoice::None, _) => Config::default(),
-            (ConfigChoice::File(p), _) => Config::load(p, false)?,
-            (ConfigChoice::Find, Some(p)) => Config::load(&p, true)
-                .with_context(|| format!("{}: pass --no-config to scan without it", p.display()))?,
-            (ConfigChoice::Find, None) => Config::default(),
-        })
-    };
     if !matches!(opts.mode, Mode::Paths) {
         let location = opts.paths.first().map_or(Path::new("."), PathBuf::as_path);
         let repo = match opts.mode {
@@ -170,7 +201,7 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
         let found =
             Some(root.join(crate::config::FILE_NAME)).filter(|p| p.symlink_metadata().is_ok());
         return Ok(vec![Scope {
-            config: load(&opts.config, found)?,
+            config: load_config(opts, found, &root)?,
             root,
             paths: Vec::new(),
             stdin: false,
@@ -198,7 +229,7 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
         match scopes.iter_mut().find(|s| same(s)) {
             Some(s) => s.paths.push(p),
             None => scopes.push(Scope {
-                config: load(&opts.config, found)?,
+                config: load_config(opts, found, &root)?,
                 root,
                 paths: vec![p],
                 stdin: false,
@@ -217,7 +248,7 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
                 };
                 scopes.push(Scope {
                     plain: found.is_none(),
-                    config: load(&opts.config, found)?,
+                    config: load_config(opts, found, &root)?,
                     root,
                     paths: Vec::new(),
                     stdin: true,
@@ -229,14 +260,55 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
     Ok(scopes)
 }
 
-/// A scope's findings after its minimum confidence and its baseline.
+/// A scope's findings after its minimum confidence, ignore files and baseline.
 struct Suppressed {
     outcome: Outcome,
     baseline: Option<BaselineReport>,
+    /// Warnings for stderr: ignore-file entries that could not be mapped, expired entries.
+    notes: Vec<String>,
 }
 
-/// Applies a scope's minimum confidence and baseline.
-fn suppress(scope: &Scope, opts: &ScanOptions, mut outcome: Outcome) -> Result<Suppressed> {
+/// Applies `.gitleaksignore` and `.betterleaksignore` at the scope's root (unless
+/// `--no-config`), counting what they suppress.
+fn apply_ignore_files(
+    scope: &Scope,
+    opts: &ScanOptions,
+    rules: &RuleSet,
+    outcome: &mut Outcome,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    if matches!(opts.config, ConfigChoice::None) {
+        return Ok(());
+    }
+    let known = |id: &str| rules.get(id).is_some();
+    let files = crate::migrate::IgnoreFiles::load(&scope.root, &known)?;
+    notes.extend(files.warnings.iter().map(|w| format!("warning: {w}")));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let root = scope::normalize(&cwd.join(&scope.root));
+    let rel = |f: &Finding| -> String {
+        if let Some(h) = f.origin.history() {
+            return h.path.clone();
+        }
+        if !matches!(f.origin, crate::finding::Origin::File { .. }) {
+            return f.location.path.clone();
+        }
+        let abs = scope::normalize(&cwd.join(&f.location.path));
+        abs.strip_prefix(&root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| f.location.path.clone())
+    };
+    outcome.summary.ignore_file = files.apply(&mut outcome.findings, &rel) as u64;
+    Ok(())
+}
+
+/// Applies a scope's minimum confidence, ignore files and baseline.
+fn suppress(
+    scope: &Scope,
+    opts: &ScanOptions,
+    rules: &RuleSet,
+    mut outcome: Outcome,
+) -> Result<Suppressed> {
+    let mut notes = Vec::new();
     let min = opts
         .min_confidence
         .or(scope.config.min_confidence)
@@ -246,6 +318,7 @@ fn suppress(scope: &Scope, opts: &ScanOptions, mut outcome: Outcome) -> Result<S
     outcome.allowed.retain(|f| f.confidence >= min);
     outcome.summary.below_confidence = (before - outcome.findings.len()) as u64;
     outcome.summary.allowed = outcome.allowed.len() as u64;
+    apply_ignore_files(scope, opts, rules, &mut outcome, &mut notes)?;
     let confined = scope.config.confined.then_some(scope.root.as_path());
     let path = match &opts.baseline {
         BaselineChoice::Off => None,
@@ -261,10 +334,22 @@ fn suppress(scope: &Scope, opts: &ScanOptions, mut outcome: Outcome) -> Result<S
         return Ok(Suppressed {
             outcome,
             baseline: None,
+            notes,
         });
     };
     let b = Baseline::load(&path, inside)?;
-    let applied = b.apply(&mut outcome.findings);
+    let applied = b.apply(&mut outcome.findings, jiff::Zoned::now().date());
+    let shown = crate::source::fs::display_path(&path);
+    for e in &applied.expired {
+        notes.push(format!(
+            "warning: {shown}: baseline entry {e} expired on {}{}: it no longer suppresses",
+            e.expires.as_deref().unwrap_or("?"),
+            e.owner
+                .as_deref()
+                .map(|o| format!(" (owner {o})"))
+                .unwrap_or_default()
+        ));
+    }
     outcome.summary.baselined = applied.suppressed as u64;
     // Stale entries mean something only when the scan saw all the baseline covers.
     let whole = matches!(opts.mode, Mode::Paths)
@@ -277,11 +362,12 @@ fn suppress(scope: &Scope, opts: &ScanOptions, mut outcome: Outcome) -> Result<S
     Ok(Suppressed {
         outcome,
         baseline: Some(BaselineReport {
-            path: crate::source::fs::display_path(&path),
+            path: shown,
             entries: b.len(),
             suppressed: applied.suppressed,
             stale: whole.then_some(applied.stale),
         }),
+        notes,
     })
 }
 
@@ -333,14 +419,16 @@ pub fn run_scopes(
         let Suppressed {
             mut outcome,
             baseline,
-        } = suppress(s, &opts_here, outcome)?;
+            notes: suppress_notes,
+        } = suppress(s, &opts_here, &rules, outcome)?;
         if let Some(v) = validator.as_mut() {
-            v.check(&rules, &mut outcome.findings, opts.verbose, opts.quiet);
+            v.check(&rules, &mut outcome.findings, opts.quiet);
         }
         m.findings.extend(outcome.findings);
         m.summary.add(&outcome.summary);
         m.errors.extend(outcome.errors);
         m.notes.extend(notes);
+        m.notes.extend(suppress_notes);
         m.details.extend(details);
         m.baselines.extend(baseline);
         m.rules.push(rules);
@@ -355,9 +443,15 @@ pub fn run_scopes(
 
 pub fn run(args: ScanArgs) -> Result<Exit> {
     let started = Instant::now();
+    let started_at = jiff::Timestamp::now();
     let opts = ScanOptions::resolve(&args)?;
+    let grouped = args.group_by.is_some();
+    if grouped && !args.format.groups() {
+        bail!("--group-by secret applies to the text, json and jsonl formats");
+    }
     let output = Output::prepare(args.output.as_deref())?;
-    let live = args.validation.validate || args.validation.access_map;
+    // --only-valid needs the live checks: it implies --validate.
+    let live = args.validation.validate || args.validation.only_valid || args.validation.access_map;
     let validation = live.then_some(&args.validation);
     let mut m = run_scopes(&opts, true, validation)?;
     for e in &m.errors {
@@ -379,6 +473,8 @@ pub fn run(args: ScanArgs) -> Result<Exit> {
         color,
         baseline: m.baselines.first(),
         errors: &m.errors,
+        grouped,
+        started: started_at,
     };
     output.write(|w| report::write(args.format, &rep, w))?;
     print_summary(&opts, &m, started);
@@ -409,10 +505,8 @@ fn print_summary(opts: &ScanOptions, m: &Merged, started: Instant) {
     for n in &m.notes {
         eprintln!("keyhound: {}", report::sanitize(n));
     }
-    if opts.verbose > 0 {
-        for n in &m.details {
-            eprintln!("keyhound: {}", report::sanitize(n));
-        }
+    for n in &m.details {
+        log::info!("{n}");
     }
     let what = match &opts.mode {
         Mode::Paths => summary::What::Paths,

@@ -52,12 +52,22 @@ pub fn load_rules(opts: &ScanOptions, config: &Config, notes: &mut Vec<String>) 
     let mut set = RuleSet::with_user_rules(&extra).context("cannot load rules")?;
     super::rules::import_notes(&set, true, notes);
     for d in config.disable(&mut set) {
-        notes.push(format!(
-            "warning: {}:{}: disable_rules: `{}` matches no rule",
-            config.file.as_deref().unwrap_or(Path::new("?")).display(),
-            d.line,
-            d.pattern
-        ));
+        let pattern = crate::report::sanitize(&d.pattern);
+        notes.push(match d.source {
+            config::RulePatternSource::File(line) => format!(
+                "warning: {}:{line}: disable_rules: `{pattern}` matches no rule",
+                config.file.as_deref().unwrap_or(Path::new("?")).display(),
+            ),
+            config::RulePatternSource::DisableFlag => {
+                format!("warning: --disable-rule `{pattern}` matches no rule")
+            }
+            config::RulePatternSource::OnlyFlag => {
+                format!("warning: --only-rule `{pattern}` matches no rule")
+            }
+        });
+    }
+    if set.rules.is_empty() {
+        anyhow::bail!("no rule is left to run (--only-rule, --disable-rule, disable_rules)");
     }
     Ok(set)
 }

@@ -5,7 +5,6 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::ValidationArgs;
 use crate::finding::{Finding, UnknownReason};
-use crate::report;
 use crate::rules::RuleSet;
 use crate::validate;
 
@@ -54,13 +53,16 @@ impl Validator {
     }
 
     /// Checks `findings` (found with `set`).
-    pub fn check(&mut self, set: &RuleSet, findings: &mut [Finding], verbose: u8, quiet: bool) {
+    pub fn check(&mut self, set: &RuleSet, findings: &mut [Finding], quiet: bool) {
         if findings.is_empty() {
             return;
         }
+        // Level 1: one line per check (-v); level 2: retries (-vv). Never a secret.
         let log = |level: u8, msg: &str| {
-            if level <= verbose {
-                eprintln!("keyhound: {}", report::sanitize(msg));
+            if level <= 1 {
+                log::info!("{msg}");
+            } else {
+                log::debug!("{msg}");
             }
         };
         let client = &self.client;

@@ -100,15 +100,21 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
             .origin
             .commit()
             .or_else(|| f.origin.history().and_then(|h| h.introduced.as_ref())),
-        history: f.origin.history().map(|h| JsonHistory {
+        history: f.origin.history().map(JsonHistory::new),
+        validation: f.validation.as_ref().map(ValidationView::new),
+        access: access(f),
+    }
+}
+
+impl<'a> JsonHistory<'a> {
+    pub fn new(h: &'a crate::finding::History) -> Self {
+        JsonHistory {
             path: &h.path,
             commits: h.commits,
             in_head: h.in_head,
             reachable: h.reachable,
             action: super::action(h),
-        }),
-        validation: f.validation.as_ref().map(ValidationView::new),
-        access: access(f),
+        }
     }
 }
 
@@ -131,12 +137,12 @@ struct Document<'a> {
 
 /// A file or object that could not be read.
 #[derive(Serialize)]
-struct JsonError {
+pub struct JsonError {
     path: String,
     message: String,
 }
 
-fn errors(r: &Report<'_>) -> Vec<JsonError> {
+pub fn errors(r: &Report<'_>) -> Vec<JsonError> {
     r.errors
         .iter()
         .map(|e| JsonError {
@@ -147,18 +153,24 @@ fn errors(r: &Report<'_>) -> Vec<JsonError> {
 }
 
 #[derive(Serialize)]
-struct Tool {
+pub struct Tool {
     name: &'static str,
     version: &'static str,
+}
+
+impl Tool {
+    pub fn keyhound() -> Tool {
+        Tool {
+            name: "keyhound",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
 }
 
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
         schema: SCHEMA,
-        tool: Tool {
-            name: "keyhound",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::keyhound(),
         findings: r.findings.iter().map(|f| finding(r, f)).collect(),
         summary: r.summary,
         baseline: r.baseline,

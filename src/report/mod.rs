@@ -1,11 +1,21 @@
-//! Reporters: render sorted findings as human text, JSON, JSON Lines or SARIF 2.1.0 to any
+//! Reporters: render sorted findings as human text, JSON, JSON Lines, SARIF 2.1.0, CSV,
+//! JUnit XML, GitHub Actions workflow commands or GitLab's secret-detection report to any
 //! `io::Write`. They never read sources or touch the network.
 //!
-//! Secrets are redacted unless `show_secrets` is set; text that came from scanned files is
-//! stripped of control characters before it can reach a terminal.
+//! Secrets are redacted unless `show_secrets` is set (the GitHub format always redacts: a
+//! workflow log is read by everyone with access to the repository); text that came from
+//! scanned files is stripped of control characters before it can reach a terminal. Every
+//! format names a finding's origin the same way: its kind, the commit it is in (or that
+//! introduced it) and the repository.
 
+mod csv;
+mod github;
+mod gitlab;
+pub mod grouped;
 mod html;
 mod json;
+mod junit;
+pub mod rule_show;
 pub mod rules_list;
 mod sarif;
 pub mod summary;
@@ -14,7 +24,7 @@ mod text;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use crate::finding::{Finding, History, LiveState, Origin, Part, Validation};
+use crate::finding::{Commit, Finding, History, LiveState, Origin, Part, Validation};
 use crate::rules::{Rule, RuleSet};
 use crate::scan::Summary;
 use crate::source::SourceError;
@@ -30,8 +40,24 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers
     Sarif,
+    /// Comma-separated values, one row per finding, with a header row
+    Csv,
+    /// JUnit XML: each finding a failed test case, each unreadable file an error
+    Junit,
+    /// GitHub Actions workflow commands (`::error file=…`): annotations; secrets always
+    /// redacted
+    Github,
+    /// GitLab's secret-detection report (schema 15.2.1), for `artifacts:reports`
+    Gitlab,
     /// One self-contained HTML page: summary, timeline and a filterable table
     Html,
+}
+
+impl Format {
+    /// Whether the format can show findings grouped by secret (`--group-by secret`).
+    pub fn groups(self) -> bool {
+        matches!(self, Format::Text | Format::Json | Format::Jsonl)
+    }
 }
 
 /// Everything a reporter needs.
@@ -46,6 +72,10 @@ pub struct Report<'a> {
     pub baseline: Option<&'a BaselineReport>,
     /// Files and objects that could not be read.
     pub errors: &'a [SourceError],
+    /// `--group-by secret`: one entry per secret.
+    pub grouped: bool,
+    /// When the scan started (GitLab's report records it).
+    pub started: jiff::Timestamp,
 }
 
 /// What a baseline did in a run.
@@ -117,6 +147,44 @@ pub fn location_text(f: &Finding) -> String {
     s
 }
 
+/// The commit a finding's location is in (a version only history holds, an added line, a
+/// message); `None` for files on disk and stdin.
+pub fn located_in(f: &Finding) -> Option<&Commit> {
+    match &f.origin {
+        Origin::File { .. } | Origin::Stdin => None,
+        other => other.commit(),
+    }
+}
+
+/// The commit reports name with a finding: the one its location is in, else the one that
+/// introduced the secret at this path.
+pub fn commit_of(f: &Finding) -> Option<&Commit> {
+    f.origin
+        .commit()
+        .or_else(|| f.origin.history().and_then(|h| h.introduced.as_ref()))
+}
+
+/// The finding's origin in one line of plain text, for formats with a single message
+/// (CSV, JUnit, GitHub, GitLab): kind, commit and repository, sanitised.
+pub fn origin_text(f: &Finding) -> String {
+    let mut parts = vec![f.origin.kind().to_string()];
+    if let Some(c) = located_in(f) {
+        parts.push(format!("in commit {}", c.short_id()));
+    } else if let Some(c) = commit_of(f) {
+        parts.push(format!("introduced in commit {}", c.short_id()));
+    }
+    if let Some(h) = f.origin.history() {
+        parts.push(action(h).to_string());
+    }
+    if let Some(r) = f.origin.repository() {
+        match &r.remote {
+            Some(url) => parts.push(format!("repository {} ({})", r.path, url)),
+            None => parts.push(format!("repository {}", r.path)),
+        }
+    }
+    sanitize(&parts.join(", "))
+}
+
 /// What to do about a secret found in history.
 pub fn action(p: &History) -> &'static str {
     if p.in_head {
@@ -166,13 +234,36 @@ impl ValidationView {
 
 /// Writes `report` in `format`.
 pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    match format {
-        Format::Text => text::write(report, out),
-        Format::Json => json::write(report, out),
-        Format::Jsonl => json::write_lines(report, out),
-        Format::Sarif => sarif::write(report, out),
-        Format::Html => html::write(report, out),
+    match (format, report.grouped) {
+        (Format::Text, true) => grouped::text(report, out),
+        (Format::Json, true) => grouped::json(report, out),
+        (Format::Jsonl, true) => grouped::json_lines(report, out),
+        (Format::Text, _) => text::write(report, out),
+        (Format::Json, _) => json::write(report, out),
+        (Format::Jsonl, _) => json::write_lines(report, out),
+        (Format::Sarif, _) => sarif::write(report, out),
+        (Format::Csv, _) => csv::write(report, out),
+        (Format::Junit, _) => junit::write(report, out),
+        (Format::Github, _) => github::write(report, out),
+        (Format::Gitlab, _) => gitlab::write(report, out),
+        (Format::Html, _) => html::write(report, out),
     }
+}
+
+/// A one-line message about a finding for formats that have room for one: rule, redacted
+/// (or shown) secret, confidence, origin and live state.
+fn one_line(f: &Finding, secret: &str) -> String {
+    let live = f
+        .validation
+        .as_ref()
+        .map(|v| format!("; live check: {}", sanitize(&v.summary())))
+        .unwrap_or_default();
+    format!(
+        "{} found: {secret} ({} confidence; {}{live})",
+        sanitize(&f.rule_name),
+        f.confidence,
+        origin_text(f)
+    )
 }
 
 /// Removes control characters (including ESC, so no terminal escape sequences survive) and

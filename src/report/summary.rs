@@ -129,6 +129,12 @@ fn skipped(f: &Facts<'_>) -> Vec<String> {
             s.allowed
         ));
     }
+    if s.ignore_file > 0 {
+        out.push(format!(
+            "{} ignored by .gitleaksignore or .betterleaksignore",
+            s.ignore_file
+        ));
+    }
     for b in f.baselines {
         out.push(format!("{} baselined", b.suppressed));
         if let Some(stale) = b.stale.as_ref().filter(|s| !s.is_empty()) {

@@ -136,6 +136,8 @@ fn page(findings: &[Finding], show_secrets: bool) -> String {
         color: false,
         baseline: None,
         errors: &errors,
+        grouped: false,
+        started: jiff::Timestamp::UNIX_EPOCH,
     };
     let mut out = Vec::new();
     write(&report, &mut out).unwrap();

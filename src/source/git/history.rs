@@ -18,10 +18,10 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use gix::hash::ObjectId;
-use gix::objs::{Find as _, Kind};
+use gix::objs::{Exists as _, Find as _, Kind};
 use gix::odb::pack;
 
-use super::objects::{each_object, open_pack, PackMap, RELEASE_EVERY};
+use super::objects::{each_object, open_pack, Found, Limits, PackMap, ReadError, RELEASE_EVERY};
 use super::GitError;
 use crate::blob::BlobId;
 use crate::finding::Commit;
@@ -181,11 +181,10 @@ struct TreeLoc {
     id: ObjectId,
 }
 
-/// Per-thread collector that hands its records to the shared state when dropped (gix clones
-/// the processor for each worker thread and drops the clones when the pack is done).
+/// Per-thread collector that hands its records to the shared state when dropped (the object
+/// pass clones the handler for each worker thread and drops the clones when a pack is done).
 struct Collector<'a> {
-    commits: Vec<CommitNode>,
-    trees: Vec<TreeLoc>,
+    records: Collected,
     shared: &'a Mutex<Collected>,
 }
 
@@ -193,13 +192,25 @@ struct Collector<'a> {
 struct Collected {
     commits: Vec<CommitNode>,
     trees: Vec<TreeLoc>,
+    /// Annotated tags and the objects they point at.
+    tags: Vec<(ObjectId, ObjectId)>,
+    /// Objects that were read but do not parse as what they are.
+    malformed: Vec<ObjectId>,
+}
+
+impl Collected {
+    fn append(&mut self, other: &mut Collected) {
+        self.commits.append(&mut other.commits);
+        self.trees.append(&mut other.trees);
+        self.tags.append(&mut other.tags);
+        self.malformed.append(&mut other.malformed);
+    }
 }
 
 impl Clone for Collector<'_> {
     fn clone(&self) -> Self {
         Collector {
-            commits: Vec::new(),
-            trees: Vec::new(),
+            records: Collected::default(),
             shared: self.shared,
         }
     }
@@ -207,12 +218,8 @@ impl Clone for Collector<'_> {
 
 impl Drop for Collector<'_> {
     fn drop(&mut self) {
-        if self.trees.is_empty() && self.commits.is_empty() {
-            return;
-        }
         let mut g = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        g.commits.append(&mut self.commits);
-        g.trees.append(&mut self.trees);
+        g.append(&mut self.records);
     }
 }
 
@@ -227,11 +234,67 @@ pub struct Inventory {
     pub packs: usize,
     pub loose: usize,
     pub shallow: bool,
+    /// Objects the database holds but that could not be read (damaged, malformed, or over the
+    /// limit for one object), sorted; each was reported as an error. A tree among them has no
+    /// location in `trees`, so what lies below it is unknown.
+    pub unreadable: Vec<ObjectId>,
+    /// Objects that the refs in scope lead to (through tags, commits and their parents, and
+    /// commits' root trees) and that the database does not hold, sorted by id. Each was
+    /// reported as an error unless the repository is a partial clone (`partial`), whose
+    /// promisor remote is expected to hold them. Trees' entries are not checked.
+    pub missing: Vec<MissingObject>,
+    /// Set when the repository is a partial clone: objects its filter left out are not here,
+    /// so history is incomplete and missing objects are expected.
+    pub partial: Option<PartialClone>,
 }
 
 impl Inventory {
     pub fn commit_count(&self) -> usize {
         self.commits.len()
+    }
+}
+
+/// An object that history leads to and the object database does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MissingObject {
+    pub id: ObjectId,
+    /// What it should be (`None`: a ref's target, of unknown kind).
+    pub kind: Option<Kind>,
+    /// What points at it: `commit <id>`, `tag <id>` or a ref name.
+    pub referenced_by: String,
+}
+
+impl std::fmt::Display for MissingObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = self.kind.map_or("object".to_string(), |k| k.to_string());
+        write!(
+            f,
+            "{kind} {} is missing from the object database ({} points at it)",
+            self.id, self.referenced_by
+        )
+    }
+}
+
+/// A partial clone (`git clone --filter=...`): its promisor remotes and filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialClone {
+    pub remotes: Vec<String>,
+    pub filter: Option<String>,
+}
+
+impl std::fmt::Display for PartialClone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let remote = self.remotes.first().map_or("origin", String::as_str);
+        write!(f, "partial clone")?;
+        if let Some(filter) = &self.filter {
+            write!(f, " (--filter={filter})")?;
+        }
+        write!(
+            f,
+            ": history is incomplete, objects the clone left out were not scanned; \
+             clone again without --filter, or fetch them with \
+             `git config --unset remote.{remote}.partialclonefilter && git fetch --refetch {remote}`"
+        )
     }
 }
 
@@ -268,8 +331,64 @@ fn parse_commit(id: ObjectId, data: &[u8]) -> Option<CommitNode> {
     None
 }
 
+/// The object an annotated tag points at.
+fn tag_target(data: &[u8]) -> Option<ObjectId> {
+    let hex = data.strip_prefix(b"object ")?.get(..40)?;
+    ObjectId::from_hex(hex).ok()
+}
+
+/// How the object pass's findings reach the visitor and the collector.
+fn object_handler<'a, V>(
+    mut visit: V,
+    mut collect: Collector<'a>,
+) -> impl FnMut(Found<'_>) + Clone + Send + 'a
+where
+    V: FnMut(Event<'_>) + Clone + Send + 'a,
+{
+    move |found: Found<'_>| {
+        let (kind, id, data, pack, offset) = match found {
+            Found::TooLarge { id, size } => {
+                let path = format!("object {id}");
+                return visit(Event::TooLarge { path: &path, size });
+            }
+            Found::Object {
+                kind,
+                id,
+                data,
+                pack,
+                offset,
+            } => (kind, id, data, pack, offset),
+        };
+        let parsed = match kind {
+            Kind::Blob => {
+                let id = blob_id(id);
+                return visit(Event::Object { id, bytes: data });
+            }
+            Kind::Tree => {
+                let id = id.to_owned();
+                return collect.records.trees.push(TreeLoc { pack, offset, id });
+            }
+            Kind::Commit => parse_commit(id.to_owned(), data)
+                .map(|node| collect.records.commits.push(node))
+                .is_some(),
+            Kind::Tag => tag_target(data)
+                .map(|t| collect.records.tags.push((id.to_owned(), t)))
+                .is_some(),
+        };
+        if !parsed {
+            collect.records.malformed.push(id.to_owned());
+            visit(Event::Error(crate::source::SourceError {
+                path: format!("object {id}"),
+                message: format!("damaged: not a valid {kind} object"),
+            }));
+        }
+    }
+}
+
 /// The blob pass: hands every blob in the object database to `visitor` (cloned for each
-/// worker thread) and collects commit headers.
+/// worker thread), collects commit headers and where trees are, and checks that the objects
+/// history leads to are there. Unreadable and missing objects are reported to `visitor` as
+/// errors, each by id.
 pub fn scan_objects<V>(
     repo: &gix::Repository,
     opts: &HistoryOptions,
@@ -279,63 +398,197 @@ where
     V: FnMut(Event<'_>) + Clone + Send,
 {
     let shared = Mutex::new(Collected::default());
-    let max = opts.max_blob_size;
     let collector = Collector {
-        commits: Vec::new(),
-        trees: Vec::new(),
+        records: Collected::default(),
         shared: &shared,
     };
-    let mut errors = visitor.clone();
-    let handle = {
-        let mut visit = visitor;
-        let mut collect = collector.clone();
-        move |kind: Kind, oid: &gix::hash::oid, data: &[u8], pack: u32, offset: u64| match kind {
-            Kind::Blob => {
-                if data.len() as u64 > max {
-                    visit(Event::TooLarge {
-                        path: &format!("object {oid}"),
-                        size: data.len() as u64,
-                    });
-                } else {
-                    visit(Event::Object {
-                        id: blob_id(oid),
-                        bytes: data,
-                    });
+    let mut report = visitor.clone();
+    let handle = object_handler(visitor, collector.clone());
+    let mut unreadable = Vec::new();
+    let limits = Limits::new(opts.max_blob_size);
+    let (pack_paths, loose) = each_object(repo, opts.threads, limits, handle, &mut |e| {
+        report(Event::Error(match e {
+            ReadError::Object(e) => {
+                unreadable.push(e.id);
+                crate::source::SourceError {
+                    path: format!("object {}", e.id),
+                    message: format!("{} ({})", e.problem, e.place),
                 }
             }
-            Kind::Commit => {
-                if let Some(node) = parse_commit(oid.to_owned(), data) {
-                    collect.commits.push(node);
-                }
-            }
-            Kind::Tree => collect.trees.push(TreeLoc {
-                pack,
-                offset,
-                id: oid.to_owned(),
-            }),
-            Kind::Tag => {}
-        }
-    };
-    let (pack_paths, loose) =
-        each_object(repo, opts.threads, handle, &mut |e| errors(Event::Error(e)));
+            ReadError::Store(e) => e,
+        }))
+    });
     drop(collector);
     let Collected {
         mut commits,
         mut trees,
+        mut tags,
+        malformed,
     } = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     // The same object can sit in several packs, or in a pack and loose.
     commits.sort_by_key(|c| c.id);
     commits.dedup_by_key(|c| c.id);
     trees.sort_by_key(|t| t.id);
     trees.dedup_by_key(|t| t.id);
-    Ok(Inventory {
+    tags.sort();
+    tags.dedup();
+    unreadable.extend(malformed);
+    unreadable.sort();
+    unreadable.dedup();
+    let mut inventory = Inventory {
         commits,
         trees,
         packs: pack_paths.len(),
         pack_paths,
         loose,
         shallow: repo.is_shallow().unwrap_or(false),
-    })
+        unreadable,
+        missing: Vec::new(),
+        partial: partial_clone(repo),
+    };
+    inventory.missing = missing_objects(repo, &opts.scope, &inventory, &tags);
+    if inventory.partial.is_none() {
+        for m in &inventory.missing {
+            report(Event::Error(crate::source::SourceError {
+                path: format!("object {}", m.id),
+                message: format!("missing: {m}"),
+            }));
+        }
+    }
+    Ok(inventory)
+}
+
+/// The promisor remotes and filter of a partial clone, from the repository's own config and
+/// its packs' `.promisor` marks; `None` for a complete clone.
+fn partial_clone(repo: &gix::Repository) -> Option<PartialClone> {
+    let config = repo.config_snapshot();
+    let mut remotes: Vec<String> = Vec::new();
+    let mut filter = None;
+    if let Some(r) = config.string("extensions.partialClone") {
+        remotes.push(r.to_string());
+    }
+    for name in repo.remote_names() {
+        let name = name.to_string();
+        if config.boolean(format!("remote.{name}.promisor").as_str()) == Some(true) {
+            remotes.push(name.clone());
+        }
+        if let Some(f) = config.string(format!("remote.{name}.partialclonefilter").as_str()) {
+            filter.get_or_insert_with(|| f.to_string());
+        }
+    }
+    remotes.sort();
+    remotes.dedup();
+    let promisor_pack = super::objects::object_dirs(repo).iter().any(|dir| {
+        std::fs::read_dir(dir.join("pack"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "promisor"))
+    });
+    (!remotes.is_empty() || filter.is_some() || promisor_pack)
+        .then_some(PartialClone { remotes, filter })
+}
+
+/// The objects the refs in scope point at directly, with the refs' names.
+fn scope_tips(repo: &gix::Repository, scope: &Scope) -> Vec<(String, ObjectId)> {
+    let mut tips = Vec::new();
+    match scope {
+        Scope::AllRefs => {
+            if let Some(id) = repo.head().ok().and_then(|h| h.id()) {
+                tips.push(("HEAD".to_string(), id.detach()));
+            }
+            if let Ok(platform) = repo.references() {
+                for r in platform.all().into_iter().flatten().flatten() {
+                    if let Some(id) = r.try_id() {
+                        tips.push((r.name().as_bstr().to_string(), id.detach()));
+                    }
+                }
+            }
+        }
+        // A revision that does not resolve is reported by provenance.
+        Scope::Rev(rev) => {
+            if let Ok(id) = repo.rev_parse_single(rev.as_str()) {
+                tips.push((rev.clone(), id.detach()));
+            }
+        }
+    }
+    tips
+}
+
+/// The objects that the refs in scope lead to and the database does not hold: targets of refs
+/// and tags, commits' parents (short of a shallow clone's boundary) and commits' root trees.
+/// Uses only what the object pass collected, so it costs a walk over commit headers.
+fn missing_objects(
+    repo: &gix::Repository,
+    scope: &Scope,
+    inv: &Inventory,
+    tags: &[(ObjectId, ObjectId)],
+) -> Vec<MissingObject> {
+    let commit_at = |id: &ObjectId| inv.commits.binary_search_by_key(id, |c| c.id).ok();
+    let unreadable = |id: &ObjectId| inv.unreadable.binary_search(id).is_ok();
+    let tree_here =
+        |id: &ObjectId| inv.trees.binary_search_by_key(id, |t| t.id).is_ok() || unreadable(id);
+    let mut shallow: Vec<ObjectId> = match repo.shallow_commits() {
+        Ok(Some(s)) => s.iter().copied().collect(),
+        _ => Vec::new(),
+    };
+    shallow.sort();
+    let mut missing = Vec::new();
+    let mut stack = Vec::new();
+    for (name, mut id) in scope_tips(repo, scope) {
+        let mut by = name;
+        // A tag can point at a tag; a cycle of tags cannot be built, but is cut short anyway.
+        for _ in 0..64 {
+            if let Some(i) = commit_at(&id) {
+                stack.push(i);
+            } else if let Ok(t) = tags.binary_search_by_key(&id, |t| t.0) {
+                by = format!("tag {id}");
+                id = tags[t].1;
+                continue;
+            } else if !tree_here(&id) && !repo.objects.exists(&id) {
+                let referenced_by = std::mem::take(&mut by);
+                missing.push(MissingObject {
+                    id,
+                    kind: None,
+                    referenced_by,
+                });
+            }
+            break;
+        }
+    }
+    let mut reached = vec![false; inv.commits.len()];
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut reached[i], true) {
+            continue;
+        }
+        let c = &inv.commits[i];
+        let by = || format!("commit {}", c.id);
+        if !tree_here(&c.tree) {
+            let (id, kind) = (c.tree, Some(Kind::Tree));
+            missing.push(MissingObject {
+                id,
+                kind,
+                referenced_by: by(),
+            });
+        }
+        if shallow.binary_search(&c.id).is_ok() {
+            continue;
+        }
+        for p in &c.parents {
+            match commit_at(p) {
+                Some(j) => stack.push(j),
+                None if !unreadable(p) => missing.push(MissingObject {
+                    id: *p,
+                    kind: Some(Kind::Commit),
+                    referenced_by: by(),
+                }),
+                None => {}
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup_by_key(|m| m.id);
+    missing
 }
 
 /// The tree pass (only when there are findings): reads every tree the blob pass located and

@@ -382,6 +382,9 @@ fn scan_paths(
                     path.display()
                 ));
             }
+            if let Some(partial) = &inv.partial {
+                notes.push(format!("{}: {partial}", path.display()));
+            }
             match history::provenance(repo, inv, &wanted, &history_opts) {
                 Ok((f, stats)) => {
                     notes.push(format!(

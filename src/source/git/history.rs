@@ -21,12 +21,15 @@ use gix::hash::ObjectId;
 use gix::objs::{Exists as _, Find as _, Kind};
 use gix::odb::pack;
 
-use super::objects::{each_object, open_pack, Found, Limits, PackMap, ReadError, RELEASE_EVERY};
+use super::objects::{
+    each_object, open_pack, Found, Limits, PackMap, Present, ReadError, RELEASE_EVERY,
+};
 use super::GitError;
 use crate::blob::BlobId;
 use crate::finding::Commit;
 use crate::scan::{HistoryFacts, Placement};
 use crate::source::Event;
+use std::ops::Range;
 
 /// Which history to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +189,11 @@ struct TreeLoc {
 struct Collector<'a> {
     records: Collected,
     shared: &'a Mutex<Collected>,
+    /// What the database holds, to check trees' entries against (not in a partial clone).
+    present: Option<&'a Present>,
+    /// Ids (64-bit prefixes) whose presence was checked lately, by slot: most trees list what
+    /// others listed before them.
+    checked: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -196,6 +204,8 @@ struct Collected {
     tags: Vec<(ObjectId, ObjectId)>,
     /// Objects that were read but do not parse as what they are.
     malformed: Vec<ObjectId>,
+    /// Objects trees list that the database does not hold.
+    missing: Vec<MissingObject>,
 }
 
 impl Collected {
@@ -204,6 +214,7 @@ impl Collected {
         self.trees.append(&mut other.trees);
         self.tags.append(&mut other.tags);
         self.malformed.append(&mut other.malformed);
+        self.missing.append(&mut other.missing);
     }
 }
 
@@ -212,8 +223,71 @@ impl Clone for Collector<'_> {
         Collector {
             records: Collected::default(),
             shared: self.shared,
+            present: self.present,
+            checked: vec![0; CHECKED_SLOTS],
         }
     }
+}
+
+const CHECKED_SLOTS: usize = 1 << 14;
+
+impl Collector<'_> {
+    /// Records the entries of `tree` that name objects the database does not hold. Only the
+    /// entries a delta inserted are new (see `Found::Object::inserted`); the others were
+    /// checked in the tree they were copied from.
+    fn check_entries(&mut self, tree: &ObjectId, data: &[u8], inserted: Option<&[Range<u32>]>) {
+        let Some(present) = self.present else {
+            return;
+        };
+        let mut fresh = inserted.map(|r| r.iter().peekable());
+        for (kind, at) in tree_ids(data) {
+            if let Some(ranges) = fresh.as_mut() {
+                while ranges.next_if(|r| r.end as usize <= at).is_some() {}
+                if ranges.peek().is_none_or(|r| r.start as usize >= at + 20) {
+                    continue;
+                }
+            }
+            let Some(kind) = kind else { continue };
+            let raw = &data[at..at + 20];
+            let key = prefix_bytes(raw);
+            let slot = &mut self.checked[key as usize % CHECKED_SLOTS];
+            if std::mem::replace(slot, key) == key || present.contains_prefix(key) {
+                continue;
+            }
+            if let Ok(id) = ObjectId::try_from(raw) {
+                let referenced_by = format!("tree {tree}");
+                let kind = Some(kind);
+                self.records.missing.push(MissingObject {
+                    id,
+                    kind,
+                    referenced_by,
+                });
+            }
+        }
+    }
+}
+
+/// Where each entry's 20-byte id starts in a tree object, with what the entry's mode says it
+/// is (`None`: a submodule's commit). Names cannot hold a NUL and modes cannot, so the first
+/// NUL from an entry's start ends its name; one pass finds them all. A malformed tree ends
+/// the iteration early.
+fn tree_ids(data: &[u8]) -> impl Iterator<Item = (Option<Kind>, usize)> + '_ {
+    let mut nuls = memchr::memchr_iter(0, data);
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let nul = nuls.by_ref().find(|&n| n >= start)?;
+        let at = nul + 1;
+        if at + 20 > data.len() {
+            return None;
+        }
+        let kind = match data.get(start..start + 2)? {
+            [b'4', _] => Some(Kind::Tree),
+            b"16" => None,
+            _ => Some(Kind::Blob),
+        };
+        start = at + 20;
+        Some((kind, at))
+    })
 }
 
 impl Drop for Collector<'_> {
@@ -238,10 +312,12 @@ pub struct Inventory {
     /// limit for one object), sorted; each was reported as an error. A tree among them has no
     /// location in `trees`, so what lies below it is unknown.
     pub unreadable: Vec<ObjectId>,
-    /// Objects that the refs in scope lead to (through tags, commits and their parents, and
-    /// commits' root trees) and that the database does not hold, sorted by id. Each was
+    /// Objects that history leads to and that the database does not hold, sorted by id: what
+    /// refs, tags and commits point at (short of a shallow clone's boundary) and what trees
+    /// list (every tree in the database, as `git fsck` does, where `check_trees` says trees
+    /// are checked). Each was
     /// reported as an error unless the repository is a partial clone (`partial`), whose
-    /// promisor remote is expected to hold them. Trees' entries are not checked.
+    /// promisor remote is expected to hold them.
     pub missing: Vec<MissingObject>,
     /// Set when the repository is a partial clone: objects its filter left out are not here,
     /// so history is incomplete and missing objects are expected.
@@ -346,7 +422,7 @@ where
     V: FnMut(Event<'_>) + Clone + Send + 'a,
 {
     move |found: Found<'_>| {
-        let (kind, id, data, pack, offset) = match found {
+        let (kind, id, data, inserted, pack, offset) = match found {
             Found::TooLarge { id, size } => {
                 let path = format!("object {id}");
                 return visit(Event::TooLarge { path: &path, size });
@@ -355,9 +431,10 @@ where
                 kind,
                 id,
                 data,
+                inserted,
                 pack,
                 offset,
-            } => (kind, id, data, pack, offset),
+            } => (kind, id, data, inserted, pack, offset),
         };
         let parsed = match kind {
             Kind::Blob => {
@@ -366,6 +443,7 @@ where
             }
             Kind::Tree => {
                 let id = id.to_owned();
+                collect.check_entries(&id, data, inserted);
                 return collect.records.trees.push(TreeLoc { pack, offset, id });
             }
             Kind::Commit => parse_commit(id.to_owned(), data)
@@ -397,10 +475,14 @@ pub fn scan_objects<V>(
 where
     V: FnMut(Event<'_>) + Clone + Send,
 {
+    let partial = partial_clone(repo);
+    let present = check_trees(repo, partial.is_some()).then(|| Present::of(repo));
     let shared = Mutex::new(Collected::default());
     let collector = Collector {
         records: Collected::default(),
         shared: &shared,
+        present: present.as_ref(),
+        checked: vec![0; CHECKED_SLOTS],
     };
     let mut report = visitor.clone();
     let handle = object_handler(visitor, collector.clone());
@@ -424,6 +506,7 @@ where
         mut trees,
         mut tags,
         malformed,
+        missing,
     } = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     // The same object can sit in several packs, or in a pack and loose.
     commits.sort_by_key(|c| c.id);
@@ -443,19 +526,64 @@ where
         loose,
         shallow: repo.is_shallow().unwrap_or(false),
         unreadable,
-        missing: Vec::new(),
-        partial: partial_clone(repo),
+        missing,
+        partial,
     };
-    inventory.missing = missing_objects(repo, &opts.scope, &inventory, &tags);
+    inventory
+        .missing
+        .extend(missing_objects(repo, &opts.scope, &inventory, &tags));
+    inventory.missing.sort();
+    inventory.missing.dedup_by_key(|m| m.id);
     if inventory.partial.is_none() {
-        for m in &inventory.missing {
-            report(Event::Error(crate::source::SourceError {
-                path: format!("object {}", m.id),
-                message: format!("missing: {m}"),
-            }));
-        }
+        report_missing(&inventory.missing, &mut report);
     }
     Ok(inventory)
+}
+
+/// Missing objects named one by one, up to a point: a pack that cannot be opened would
+/// otherwise name every object in it.
+const NAMED_MISSING: usize = 100;
+
+fn report_missing<V: FnMut(Event<'_>)>(missing: &[MissingObject], report: &mut V) {
+    for m in missing.iter().take(NAMED_MISSING) {
+        report(Event::Error(crate::source::SourceError {
+            path: format!("object {}", m.id),
+            message: format!("missing: {m}"),
+        }));
+    }
+    if missing.len() > NAMED_MISSING {
+        report(Event::Error(crate::source::SourceError {
+            path: "objects".into(),
+            message: format!(
+                "{} more objects that history leads to are missing from the object database",
+                missing.len() - NAMED_MISSING
+            ),
+        }));
+    }
+}
+
+/// Whether trees' entries are checked against what the database holds. Not in a partial
+/// clone, where objects left out are expected; nor in one pack with no loose objects and no
+/// alternates: git writes a pack with everything its trees list (a clone or fetch checks
+/// that; `repack -a` packs what is reachable), and a damaged entry is reported when it is
+/// read. Objects go missing where loose objects or other packs were lost, and that is where
+/// the check runs; commits, root trees and ref targets are checked everywhere.
+fn check_trees(repo: &gix::Repository, partial: bool) -> bool {
+    if partial {
+        return false;
+    }
+    let dirs = super::objects::object_dirs(repo);
+    let [dir] = dirs.as_slice() else {
+        return true;
+    };
+    let packs = std::fs::read_dir(dir.join("pack"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "idx"))
+        .count();
+    let loose = gix::odb::loose::Store::at(dir, repo.object_hash());
+    packs != 1 || loose.iter().next().is_some()
 }
 
 /// The promisor remotes and filter of a partial clone, from the repository's own config and
@@ -1083,7 +1211,7 @@ pub fn iso8601_utc(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{iso8601_utc, tree_entries};
+    use super::{iso8601_utc, tree_entries, tree_ids, Kind};
 
     #[test]
     fn tree_entries_reads_modes_and_ids() {
@@ -1105,6 +1233,24 @@ mod tests {
         );
         // Truncated: no partial entry.
         assert_eq!(tree_entries(&t[..t.len() - 1]).count(), 2);
+    }
+
+    #[test]
+    fn tree_ids_finds_each_id_and_what_it_is() {
+        let mut t = Vec::new();
+        t.extend_from_slice(b"100644 a.txt\0");
+        t.extend_from_slice(&[0u8; 20]); // NULs inside an id are not name ends
+        t.extend_from_slice(b"40000 dir\0");
+        t.extend_from_slice(&[2u8; 20]);
+        t.extend_from_slice(b"160000 sub\0");
+        t.extend_from_slice(&[3u8; 20]);
+        let got: Vec<_> = tree_ids(&t).collect();
+        assert_eq!(
+            got,
+            vec![(Some(Kind::Blob), 13), (Some(Kind::Tree), 43), (None, 74)]
+        );
+        assert_eq!(&t[43..63], &[2u8; 20]);
+        assert_eq!(tree_ids(&t[..t.len() - 1]).count(), 2);
     }
 
     #[test]

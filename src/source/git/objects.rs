@@ -13,6 +13,7 @@
 mod walk;
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use gix::hash::{oid, ObjectId};
@@ -131,6 +132,11 @@ pub(super) enum Found<'a> {
         kind: Kind,
         id: &'a oid,
         data: &'a [u8],
+        /// For a tree built from a delta: the ranges of `data` that the delta inserted. The
+        /// rest was copied from its base, so entries lying wholly in copied bytes are entries
+        /// of the base tree (git's deltas copy runs of matching bytes, and an object id does
+        /// not occur by chance anywhere but in its own entry). `None`: all of `data` is new.
+        inserted: Option<&'a [Range<u32>]>,
         pack: u32,
         offset: u64,
     },
@@ -309,6 +315,7 @@ where
                 kind: obj.kind,
                 id: &id,
                 data: obj.data,
+                inserted: None,
                 pack: LOOSE,
                 offset: 0,
             }),
@@ -317,4 +324,54 @@ where
         }
     }
     count
+}
+
+/// Which objects the object database holds (by 64-bit id prefix: a chance collision would
+/// hide one missing object in 2^64), from the pack indexes and the names of loose objects;
+/// nothing is read.
+pub(super) struct Present {
+    /// Sorted prefixes.
+    prefixes: Vec<u64>,
+    /// Where the prefixes with each leading 16 bits start in `prefixes`.
+    fan: Vec<u32>,
+}
+
+impl Present {
+    pub(super) fn of(repo: &gix::Repository) -> Present {
+        let hash = repo.object_hash();
+        let mut prefixes = Vec::new();
+        for dir in object_dirs(repo) {
+            for idx in pack_indexes(&dir) {
+                if let Ok(index) = pack::index::File::at(idx, hash) {
+                    prefixes.extend(index.iter().map(|e| prefix(&e.oid)));
+                }
+            }
+            let loose = gix::odb::loose::Store::at(&dir, hash);
+            prefixes.extend(loose.iter().flatten().map(|id| prefix(&id)));
+        }
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let mut fan = vec![0u32; (1 << 16) + 1];
+        for p in &prefixes {
+            fan[(p >> 48) as usize + 1] += 1;
+        }
+        for i in 0..1 << 16 {
+            fan[i + 1] += fan[i];
+        }
+        Present { prefixes, fan }
+    }
+
+    pub(super) fn contains_prefix(&self, key: u64) -> bool {
+        let b = (key >> 48) as usize;
+        self.prefixes[self.fan[b] as usize..self.fan[b + 1] as usize]
+            .binary_search(&key)
+            .is_ok()
+    }
+}
+
+/// The first 8 bytes of an object id, big-endian.
+pub(super) fn prefix(id: &oid) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&id.as_bytes()[..8]);
+    u64::from_be_bytes(b)
 }

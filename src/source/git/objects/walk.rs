@@ -10,6 +10,7 @@
 //! index gives every other entry's offset, so the walk goes on with the rest and names each
 //! object it could not read. The outcome does not depend on the number of threads.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -57,6 +58,7 @@ where
                     inflate: gix::zlib::Inflate::default(),
                     delta: Vec::new(),
                     spare: Vec::new(),
+                    inserted: Vec::new(),
                 })
             })
             .collect(),
@@ -272,6 +274,8 @@ struct Worker<H> {
     delta: Vec<u8>,
     /// A buffer for the next object.
     spare: Vec<u8>,
+    /// The ranges of the last tree built from a delta that the delta inserted.
+    inserted: Vec<Range<u32>>,
 }
 
 impl<H> Worker<H> {
@@ -420,7 +424,7 @@ where
             w.give_back(buf);
             return Err((Problem::Damaged(e), Some(kind)));
         }
-        Ok(self.finish_object(w, node, kind, size, buf))
+        Ok(self.finish_object(w, node, kind, size, buf, false))
     }
 
     fn decode_delta(
@@ -474,12 +478,15 @@ where
         let mut out = w.buffer();
         out.clear();
         out.resize(size as usize, 0);
-        if let Err(e) = apply_delta(bytes, &delta[a + b..], &mut out) {
+        // For trees, what the delta inserted tells which entries are new (see `Found`).
+        let is_tree = kind == Kind::Tree;
+        let inserted = is_tree.then_some(&mut w.inserted);
+        if let Err(e) = apply_delta(bytes, &delta[a + b..], &mut out, inserted) {
             w.give_back(out);
             return Err(damaged(e.into()));
         }
         drop(base);
-        Ok(self.finish_object(w, node, kind, size, out))
+        Ok(self.finish_object(w, node, kind, size, out, is_tree))
     }
 
     /// Applies the size limits to an object of `size` bytes before it is inflated: a blob over
@@ -534,7 +541,8 @@ where
     }
 
     /// Hands a built object to the handler (unless it is a blob over the limit, built only as
-    /// a base) and keeps it if deltas need it.
+    /// a base) and keeps it if deltas need it. `from_delta`: `w.inserted` holds what its delta
+    /// inserted.
     fn finish_object(
         &self,
         w: &mut Worker<H>,
@@ -542,12 +550,14 @@ where
         kind: Kind,
         size: u64,
         buf: Vec<u8>,
+        from_delta: bool,
     ) -> Base {
         if !(kind == Kind::Blob && size > self.limits.blob) {
             (w.handle)(Found::Object {
                 kind,
                 id: self.id(node),
                 data: &buf,
+                inserted: from_delta.then_some(&w.inserted[..]),
                 pack: self.pack.number,
                 offset: self.layout.offsets[node as usize],
             });
@@ -638,9 +648,18 @@ fn varint(d: &[u8]) -> Result<(u64, usize), String> {
     Err("its delta header is truncated".into())
 }
 
-/// Applies git delta instructions `ops` to `base`, filling `out` exactly.
-fn apply_delta(base: &[u8], ops: &[u8], out: &mut [u8]) -> Result<(), &'static str> {
+/// Applies git delta instructions `ops` to `base`, filling `out` exactly. With `inserted`, the
+/// ranges of `out` that the delta inserted (rather than copied from the base) are put there.
+fn apply_delta(
+    base: &[u8],
+    ops: &[u8],
+    out: &mut [u8],
+    mut inserted: Option<&mut Vec<Range<u32>>>,
+) -> Result<(), &'static str> {
     const SHORT: &str = "its delta instructions are truncated";
+    if let Some(v) = inserted.as_deref_mut() {
+        v.clear();
+    }
     let (mut i, mut o) = (0usize, 0usize);
     while let Some(&cmd) = ops.get(i) {
         i += 1;
@@ -668,6 +687,13 @@ fn apply_delta(base: &[u8], ops: &[u8], out: &mut [u8]) -> Result<(), &'static s
         } else if cmd != 0 {
             let lit = ops.get(i..i + usize::from(cmd)).ok_or(SHORT)?;
             i += usize::from(cmd);
+            if let Some(v) = inserted.as_deref_mut() {
+                let (start, end) = (o as u32, (o + lit.len()) as u32);
+                match v.last_mut() {
+                    Some(last) if last.end == start => last.end = end,
+                    _ => v.push(start..end),
+                }
+            }
             lit
         } else {
             return Err("its delta uses the reserved instruction 0");
@@ -685,7 +711,7 @@ fn apply_delta(base: &[u8], ops: &[u8], out: &mut [u8]) -> Result<(), &'static s
 
 #[cfg(test)]
 mod tests {
-    use super::{apply_delta, varint};
+    use super::{apply_delta, varint, Range};
 
     #[test]
     fn delta_copy_and_insert() {
@@ -693,15 +719,17 @@ mod tests {
         // copy offset 2 size 3, insert "ab", copy offset 0 size 1
         let ops = [0x91, 2, 3, 2, b'a', b'b', 0x90, 1];
         let mut out = [0u8; 6];
-        apply_delta(base, &ops, &mut out).unwrap();
+        let mut inserted = Vec::new();
+        apply_delta(base, &ops, &mut out, Some(&mut inserted)).unwrap();
         assert_eq!(&out, b"234ab0");
+        assert_eq!(inserted, vec![Range { start: 3, end: 5 }]);
         // Declared size too large or too small, a copy outside the base, truncation.
-        assert!(apply_delta(base, &ops, &mut [0u8; 7]).is_err());
-        assert!(apply_delta(base, &ops, &mut [0u8; 5]).is_err());
-        assert!(apply_delta(base, &[0x91, 9, 3], &mut [0u8; 3]).is_err());
-        assert!(apply_delta(base, &[0x91, 2], &mut [0u8; 3]).is_err());
-        assert!(apply_delta(base, &[0], &mut []).is_err());
-        assert!(apply_delta(base, &[3, b'a'], &mut [0u8; 3]).is_err());
+        assert!(apply_delta(base, &ops, &mut [0u8; 7], None).is_err());
+        assert!(apply_delta(base, &ops, &mut [0u8; 5], None).is_err());
+        assert!(apply_delta(base, &[0x91, 9, 3], &mut [0u8; 3], None).is_err());
+        assert!(apply_delta(base, &[0x91, 2], &mut [0u8; 3], None).is_err());
+        assert!(apply_delta(base, &[0], &mut [], None).is_err());
+        assert!(apply_delta(base, &[3, b'a'], &mut [0u8; 3], None).is_err());
     }
 
     #[test]

@@ -29,9 +29,13 @@ fn key(n: u64) -> String {
 
 /// A shell in the repository, with the tests' isolated environment.
 fn sh(r: &Repo, script: &str) -> StdCommand {
+    sh_in(r, &r.path(), script)
+}
+
+fn sh_in(r: &Repo, dir: &Path, script: &str) -> StdCommand {
     let mut c = StdCommand::new("sh");
     gitrepo::isolate(&mut c, &r.home());
-    c.current_dir(r.path()).arg("-c").arg(script);
+    c.current_dir(dir).arg("-c").arg(script);
     c
 }
 
@@ -242,10 +246,22 @@ fn a_partial_clone_says_history_is_incomplete() {
     assert_eq!(paths(&v), ["new.env"], "only the checked-out blob is here");
     assert_eq!(v["summary"]["errors"], 0, "{stderr}");
     assert!(
-        stderr.contains("partial clone (--filter=blob:none): history is incomplete"),
+        stderr.contains(
+            "partial clone (--filter=blob:none): history is incomplete, \
+             1 object it leads to is not here"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("git fetch --refetch origin"), "{stderr}");
+
+    // Fetched as the message says, nothing is missing and nothing more is said.
+    let refetch = "git config --unset remote.origin.partialclonefilter && \
+                   git fetch -q --refetch origin";
+    assert!(sh_in(&src, &dir, refetch).status().unwrap().success());
+    let (code, v, stderr) = json(src.keyhound_in(&dir).args(["scan", "--history-only", "."]));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(paths(&v), ["new.env", "old.env"]);
+    assert!(!stderr.contains("partial clone"), "{stderr}");
 }
 
 /// Objects that history leads to and that the object database lacks are errors, each named:

@@ -319,8 +319,8 @@ pub struct Inventory {
     /// reported as an error unless the repository is a partial clone (`partial`), whose
     /// promisor remote is expected to hold them.
     pub missing: Vec<MissingObject>,
-    /// Set when the repository is a partial clone: objects its filter left out are not here,
-    /// so history is incomplete and missing objects are expected.
+    /// Set when the repository is a partial clone that lacks objects history leads to (those
+    /// in `missing`): history is incomplete, and the objects are expected to be absent.
     pub partial: Option<PartialClone>,
 }
 
@@ -351,11 +351,13 @@ impl std::fmt::Display for MissingObject {
     }
 }
 
-/// A partial clone (`git clone --filter=...`): its promisor remotes and filter.
+/// A partial clone (`git clone --filter=...`): its promisor remotes and filter, and how many
+/// objects that history leads to it lacks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartialClone {
     pub remotes: Vec<String>,
     pub filter: Option<String>,
+    pub missing: usize,
 }
 
 impl std::fmt::Display for PartialClone {
@@ -365,11 +367,16 @@ impl std::fmt::Display for PartialClone {
         if let Some(filter) = &self.filter {
             write!(f, " (--filter={filter})")?;
         }
+        let n = self.missing;
         write!(
             f,
-            ": history is incomplete, objects the clone left out were not scanned; \
-             clone again without --filter, or fetch them with \
-             `git config --unset remote.{remote}.partialclonefilter && git fetch --refetch {remote}`"
+            ": history is incomplete, {n} object{} it leads to {} not here and {} not scanned; \
+             clone again without --filter, or fetch {} with \
+             `git config --unset remote.{remote}.partialclonefilter && git fetch --refetch {remote}`",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "was" } else { "were" },
+            if n == 1 { "it" } else { "them" },
         )
     }
 }
@@ -534,8 +541,13 @@ where
         .extend(missing_objects(repo, &opts.scope, &inventory, &tags));
     inventory.missing.sort();
     inventory.missing.dedup_by_key(|m| m.id);
-    if inventory.partial.is_none() {
-        report_missing(&inventory.missing, &mut report);
+    match &mut inventory.partial {
+        Some(p) => p.missing = inventory.missing.len(),
+        None => report_missing(&inventory.missing, &mut report),
+    }
+    // A partial clone that has all that history leads to is complete.
+    if inventory.missing.is_empty() {
+        inventory.partial = None;
     }
     Ok(inventory)
 }
@@ -562,15 +574,15 @@ fn report_missing<V: FnMut(Event<'_>)>(missing: &[MissingObject], report: &mut V
     }
 }
 
-/// Whether trees' entries are checked against what the database holds. Not in a partial
-/// clone, where objects left out are expected; nor in one pack with no loose objects and no
-/// alternates: git writes a pack with everything its trees list (a clone or fetch checks
-/// that; `repack -a` packs what is reachable), and a damaged entry is reported when it is
-/// read. Objects go missing where loose objects or other packs were lost, and that is where
-/// the check runs; commits, root trees and ref targets are checked everywhere.
+/// Whether trees' entries are checked against what the database holds: in a partial clone
+/// (to tell whether it lacks anything), and wherever objects can go missing. Not in one pack
+/// with no loose objects and no alternates: git writes a pack with everything its trees list
+/// (a clone or fetch checks that; `repack -a` packs what is reachable), and a damaged entry is
+/// reported when it is read. Objects go missing where loose objects or other packs were lost.
+/// Commits, root trees and ref targets are checked everywhere.
 fn check_trees(repo: &gix::Repository, partial: bool) -> bool {
     if partial {
-        return false;
+        return true;
     }
     let dirs = super::objects::object_dirs(repo);
     let [dir] = dirs.as_slice() else {
@@ -613,8 +625,11 @@ fn partial_clone(repo: &gix::Repository) -> Option<PartialClone> {
             .flatten()
             .any(|e| e.path().extension().is_some_and(|x| x == "promisor"))
     });
-    (!remotes.is_empty() || filter.is_some() || promisor_pack)
-        .then_some(PartialClone { remotes, filter })
+    (!remotes.is_empty() || filter.is_some() || promisor_pack).then_some(PartialClone {
+        remotes,
+        filter,
+        missing: 0,
+    })
 }
 
 /// The objects the refs in scope point at directly, with the refs' names.

@@ -307,3 +307,74 @@ fn a_missing_reachable_object_is_an_error() {
         "{stderr}"
     );
 }
+
+/// Two 300 MiB blobs of zeros that a pack stores as a base and a delta: the delta's result
+/// size is read from its header, so neither is inflated (the address space is capped at
+/// 256 MiB; a scan of this repository needs less than 200 MB without them).
+#[test]
+fn a_delta_bomb_is_skipped_by_its_header() {
+    let r = Repo::new();
+    r.write("keys.env", format!("KEY={LEGACY}\n"));
+    let ok = sh(
+        &r,
+        "truncate -s 300M a.bin && truncate -s 300M b.bin && printf x >> b.bin && \
+         git add a.bin b.bin keys.env && git commit -qm bombs && \
+         git -c pack.compression=1 repack -adq && rm a.bin b.bin",
+    )
+    .status()
+    .unwrap();
+    assert!(ok.success());
+    let b = r.git(&["rev-parse", "HEAD:b.bin"]).trim().to_string();
+    let a = r.git(&["rev-parse", "HEAD:a.bin"]).trim().to_string();
+    let idx = pack_files(&r, "idx").remove(0);
+    let stats = r.git(&["verify-pack", "-v", idx.to_str().unwrap()]);
+    let is_delta = |id: &str| {
+        stats
+            .lines()
+            .any(|l| l.starts_with(id) && l.split_whitespace().count() > 5)
+    };
+    assert!(is_delta(&a) || is_delta(&b), "one is a delta:\n{stats}");
+
+    let (code, v, stderr) = keyhound_capped(&r, 256 << 10, &["--history-only", "-j2", "."]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(v["summary"]["skipped_large"], 2, "{v}");
+    assert_eq!(v["summary"]["errors"], 0, "{stderr}");
+}
+
+/// A blob over the size limit that a smaller blob is a delta of is built as its base (and
+/// still counted as too large), so the smaller one is scanned.
+#[test]
+fn a_large_delta_base_still_yields_its_smaller_deltas() {
+    let r = Repo::new();
+    let filler: String = (0..40_000).map(|i| format!("line {i}\n")).collect();
+    r.write("big.txt", format!("KEY={LEGACY}\n{filler}{filler}"));
+    r.add(&["big.txt"]);
+    r.commit("big");
+    r.write("big.txt", format!("KEY={LEGACY2}\n{filler}"));
+    r.add(&["big.txt"]);
+    r.commit("smaller");
+    r.git(&["repack", "-adq", "--window=10"]);
+    let small = r.git(&["rev-parse", "HEAD:big.txt"]).trim().to_string();
+    let idx = pack_files(&r, "idx").remove(0);
+    let stats = r.git(&["verify-pack", "-v", idx.to_str().unwrap()]);
+    assert!(
+        stats
+            .lines()
+            .any(|l| l.starts_with(&small) && l.split_whitespace().count() > 5),
+        "the smaller blob is a delta:\n{stats}"
+    );
+    let (code, v, stderr) =
+        json(
+            r.keyhound()
+                .args(["scan", "--history-only", "--max-file-size", "500K", "."]),
+        );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(v["summary"]["skipped_large"], 1, "{v}");
+    let secrets: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(secrets, ["big.txt"], "{v}");
+}

@@ -330,16 +330,19 @@ where
             let Some(&heavy) = kids.iter().max_by_key(|&&c| (sizes[c as usize], c)) else {
                 return;
             };
-            let light = || {
+            let light = |base: &Base| {
                 for &c in kids.iter().filter(|&&c| c != heavy) {
-                    self.run(c, built.clone());
+                    self.run(c, base.clone());
                 }
             };
             if kids.len() > 1 && sizes[node as usize] >= SPLIT {
-                rayon::join(light, || self.run(heavy, built.clone()));
+                // Each side owns its reference, so the object goes as soon as both are done
+                // with it: the largest tree drops it after its first node.
+                let for_light = built.clone();
+                rayon::join(move || light(&for_light), move || self.run(heavy, built));
                 return;
             }
-            light();
+            light(&built);
             (node, base) = (heavy, built);
         }
     }
@@ -402,7 +405,9 @@ where
                 let mut delta = std::mem::take(&mut w.delta);
                 let built =
                     self.decode_delta(w, node, entry.decompressed_size, data, base, &mut delta);
-                w.delta = delta;
+                if delta.capacity() <= KEEP_BUFFER {
+                    w.delta = delta;
+                }
                 built
             }
         }

@@ -378,3 +378,16 @@ fn a_large_delta_base_still_yields_its_smaller_deltas() {
         .collect();
     assert_eq!(secrets, ["big.txt"], "{v}");
 }
+
+/// git treats the empty tree as present whether or not it was written: a commit of it, with
+/// no tree object in the database, is not a missing object.
+#[test]
+fn the_empty_tree_is_never_missing() {
+    let r = Repo::new();
+    let empty = r.git(&["hash-object", "-t", "tree", "/dev/null"]).trim().to_string();
+    assert!(!loose_path(&r, &empty).exists());
+    let commit = r.git(&["commit-tree", &empty, "-m", "empty"]).trim().to_string();
+    r.git(&["update-ref", "refs/heads/main", &commit]);
+    let (code, _, stderr) = json(r.keyhound().args(["scan", "--history-only", "."]));
+    assert_eq!(code, 0, "{stderr}");
+}

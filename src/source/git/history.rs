@@ -231,6 +231,12 @@ impl Clone for Collector<'_> {
 
 const CHECKED_SLOTS: usize = 1 << 14;
 
+/// The empty tree's id: git treats it as present whether or not it was ever written.
+const EMPTY_TREE: [u8; 20] = [
+    0x4b, 0x82, 0x5d, 0xc6, 0x42, 0xcb, 0x6e, 0xb9, 0xa0, 0x60, 0xe5, 0x4b, 0xf8, 0xd6, 0x92, 0x88,
+    0xfb, 0xee, 0x49, 0x04,
+];
+
 impl Collector<'_> {
     /// Records the entries of `tree` that name objects the database does not hold. Only the
     /// entries a delta inserted are new (see `Found::Object::inserted`); the others were
@@ -252,6 +258,9 @@ impl Collector<'_> {
             let key = prefix_bytes(raw);
             let slot = &mut self.checked[key as usize % CHECKED_SLOTS];
             if std::mem::replace(slot, key) == key || present.contains_prefix(key) {
+                continue;
+            }
+            if raw == EMPTY_TREE {
                 continue;
             }
             if let Ok(id) = ObjectId::try_from(raw) {
@@ -669,8 +678,11 @@ fn missing_objects(
 ) -> Vec<MissingObject> {
     let commit_at = |id: &ObjectId| inv.commits.binary_search_by_key(id, |c| c.id).ok();
     let unreadable = |id: &ObjectId| inv.unreadable.binary_search(id).is_ok();
-    let tree_here =
-        |id: &ObjectId| inv.trees.binary_search_by_key(id, |t| t.id).is_ok() || unreadable(id);
+    // git treats the empty tree as present whether or not it was ever written.
+    let empty = ObjectId::empty_tree(repo.object_hash());
+    let tree_here = |id: &ObjectId| {
+        *id == empty || inv.trees.binary_search_by_key(id, |t| t.id).is_ok() || unreadable(id)
+    };
     let mut shallow: Vec<ObjectId> = match repo.shallow_commits() {
         Ok(Some(s)) => s.iter().copied().collect(),
         _ => Vec::new(),

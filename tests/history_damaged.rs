@@ -384,10 +384,70 @@ fn a_large_delta_base_still_yields_its_smaller_deltas() {
 #[test]
 fn the_empty_tree_is_never_missing() {
     let r = Repo::new();
-    let empty = r.git(&["hash-object", "-t", "tree", "/dev/null"]).trim().to_string();
+    let empty = r
+        .git(&["hash-object", "-t", "tree", "/dev/null"])
+        .trim()
+        .to_string();
     assert!(!loose_path(&r, &empty).exists());
-    let commit = r.git(&["commit-tree", &empty, "-m", "empty"]).trim().to_string();
+    let commit = r
+        .git(&["commit-tree", &empty, "-m", "empty"])
+        .trim()
+        .to_string();
     r.git(&["update-ref", "refs/heads/main", &commit]);
     let (code, _, stderr) = json(r.keyhound().args(["scan", "--history-only", "."]));
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// A packed tree stored as a delta names a blob that was never packed and is gone: the
+/// entry the delta inserted is checked, so the blob is named.
+#[test]
+fn a_blob_missing_under_a_delta_tree_is_named() {
+    let r = Repo::new();
+    for i in 0..30 {
+        r.write(&format!("dir/f{i:02}.txt"), format!("file {i}\n"));
+    }
+    r.add(&["dir"]);
+    r.commit("files");
+    r.git(&["repack", "-adq"]);
+    // Smaller than before, so that the new tree is the delta (git bases deltas on the larger).
+    r.write("dir/f07.txt", format!("KEY={LEGACY}\n"));
+    r.git(&["rm", "-q", "dir/f29.txt"]);
+    r.add(&["dir"]);
+    r.commit("key");
+    let blob = r.git(&["rev-parse", "HEAD:dir/f07.txt"]).trim().to_string();
+    // The two versions of `dir` and of the root tree in a pack of their own, where the newer
+    // ones are deltas; the new blob stays loose, and is then lost.
+    let trees = ["HEAD:dir", "HEAD~1:dir", "HEAD^{tree}", "HEAD~1^{tree}"]
+        .map(|t| r.git(&["rev-parse", t]).trim().to_string())
+        .join("\n");
+    let ok = sh(
+        &r,
+        &format!(
+            "printf '{trees}\\n' | git pack-objects -q --window=10 .git/objects/pack/pack && \
+             git prune-packed"
+        ),
+    )
+    .status()
+    .unwrap();
+    assert!(ok.success());
+    let new_dir = r.git(&["rev-parse", "HEAD:dir"]).trim().to_string();
+    assert!(!loose_path(&r, &new_dir).exists(), "packed");
+    let stats: String = pack_files(&r, "idx")
+        .iter()
+        .map(|i| r.git(&["verify-pack", "-v", i.to_str().unwrap()]))
+        .collect();
+    assert!(
+        stats
+            .lines()
+            .any(|l| l.starts_with(&new_dir) && l.split_whitespace().count() > 5),
+        "the new tree is a delta:\n{stats}"
+    );
+    std::fs::remove_file(loose_path(&r, &blob)).unwrap();
+
+    let (code, _, stderr) = json(r.keyhound().args(["scan", "--history-only", "."]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("object {blob}: missing: blob {blob}")),
+        "{stderr}"
+    );
 }

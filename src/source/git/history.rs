@@ -249,8 +249,11 @@ impl Collector<'_> {
         for (kind, at) in tree_ids(data) {
             if let Some(ranges) = fresh.as_mut() {
                 while ranges.next_if(|r| r.end as usize <= at).is_some() {}
-                if ranges.peek().is_none_or(|r| r.start as usize >= at + 20) {
-                    continue;
+                match ranges.peek() {
+                    // Nothing after this was inserted.
+                    None => break,
+                    Some(r) if r.start as usize >= at + 20 => continue,
+                    Some(_) => {}
                 }
             }
             let Some(kind) = kind else { continue };

@@ -370,6 +370,9 @@ fn repo_notes(f: &Found, inv: &Inventory, notes: &mut Vec<String>) {
             "{shown}: shallow clone, history before its shallow boundary is not available"
         ));
     }
+    if let Some(partial) = &inv.partial {
+        notes.push(format!("{shown}: {partial}"));
+    }
 }
 
 /// The display prefix of paths inside the repository at `path`: `repo/`, or nothing for `.`.

@@ -166,8 +166,10 @@ fn run_paths(
         let hopts = history_options(opts);
         let inventories: Vec<Option<Inventory>> = found
             .iter()
-            .map(
-                |f| match history::scan_objects(&f.repo, &hopts, scanner.visitor()) {
+            .map(|f| {
+                match history::scan_objects(&f.repo, &hopts, scanner.visitor(), &|| {
+                    scanner.wanted_ids()
+                }) {
                     Ok(inv) => Some(inv),
                     Err(e) => {
                         scanner.error(SourceError {
@@ -176,8 +178,8 @@ fn run_paths(
                         });
                         None
                     }
-                },
-            )
+                }
+            })
             .collect();
         (found, inventories, ignored)
     });
@@ -199,15 +201,15 @@ fn run_paths(
         ) {
             Ok((facts, stats)) => {
                 details.push(format!(
-                    "{}: history of {} commits ({} packs, {} loose objects); scanning took {:.2}s, provenance for {} blobs {:.2}s (tree pass {:.2}s)",
+                    "{}: history of {} commits ({} packs, {} loose objects); scanning took {:.2}s (trees {:.2}s), provenance for {} blobs {:.2}s",
                     source::fs::display_path(&f.path),
                     inv.commit_count(),
                     inv.packs,
                     inv.loose,
                     scan_secs,
+                    inv.tree_seconds,
                     wanted.len(),
                     stats.seconds,
-                    stats.tree_pass_seconds,
                 ));
                 facts
             }

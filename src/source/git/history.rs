@@ -14,7 +14,6 @@
 //! never used to decide. The count of a pair is the number of distinct commits holding it.
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use std::ops::Range;
@@ -22,9 +21,9 @@ use std::ops::Range;
 use gix::hash::ObjectId;
 use gix::objs::{Exists as _, Kind};
 
-use super::objects::{each_object, Found, Limits, Present, ReadError};
+use super::objects::{each_object, Found, Limits, Present, ReadError, Roots};
 use super::trees::{
-    prefix_bytes, tree_pass, Containment, NameHash, PathId, SetId, TreeLoc, WantedIndex,
+    prefix, prefix_bytes, Containment, NameHash, PathId, SetId, TreeTable, WantedIndex,
 };
 use super::GitError;
 use crate::blob::{BlobId, IdMap};
@@ -68,22 +67,28 @@ struct Collector<'a> {
     /// Ids (64-bit prefixes) whose presence was checked lately, by slot: most trees list what
     /// others listed before them.
     checked: Vec<u64>,
+    /// The tree walk: the wanted blobs to record in the tree table, and how names are hashed.
+    tables: Option<(&'a WantedIndex, NameHash)>,
 }
 
 #[derive(Default)]
 struct Collected {
     commits: Vec<CommitNode>,
-    trees: Vec<TreeLoc>,
+    trees: Vec<ObjectId>,
     /// Annotated tags and the objects they point at.
     tags: Vec<(ObjectId, ObjectId)>,
     /// Objects that were read but do not parse as what they are.
     malformed: Vec<ObjectId>,
     /// Objects trees list that the database does not hold.
     missing: Vec<MissingObject>,
+    /// Subtrees and wanted blobs of the trees decoded (the tree walk).
+    table: TreeTable,
 }
 
 impl Collected {
     fn append(&mut self, other: &mut Collected) {
+        self.table.append(&other.table);
+        other.table = TreeTable::default();
         self.commits.append(&mut other.commits);
         self.trees.append(&mut other.trees);
         self.tags.append(&mut other.tags);
@@ -99,6 +104,7 @@ impl Clone for Collector<'_> {
             shared: self.shared,
             present: self.present,
             checked: vec![0; CHECKED_SLOTS],
+            tables: self.tables,
         }
     }
 }
@@ -187,10 +193,8 @@ impl Drop for Collector<'_> {
 #[derive(Debug, Default)]
 pub struct Inventory {
     commits: Vec<CommitNode>,
-    /// Where every tree is, for the tree pass.
-    trees: Vec<TreeLoc>,
-    /// The packs read, in the order of `TreeLoc::pack`.
-    pack_paths: Vec<PathBuf>,
+    /// Every tree's id (for the check that what commits lead to is there).
+    trees: Vec<ObjectId>,
     pub packs: usize,
     pub loose: usize,
     pub shallow: bool,
@@ -208,6 +212,15 @@ pub struct Inventory {
     /// Set when the repository is a partial clone that lacks objects history leads to (those
     /// in `missing`): history is incomplete, and the objects are expected to be absent.
     pub partial: Option<PartialClone>,
+    /// Every decoded tree's subtrees and the wanted blobs it lists (indices into
+    /// `table_ids`); `None` when no blob was wanted, and the trees were not decoded.
+    table: Option<TreeTable>,
+    /// The wanted blobs the table was built for, sorted.
+    table_ids: Vec<BlobId>,
+    /// How the table hashes entry names.
+    names: NameHash,
+    /// Time spent decoding the trees.
+    pub tree_seconds: f64,
 }
 
 impl Inventory {
@@ -315,7 +328,7 @@ where
     V: FnMut(Event<'_>) + Clone + Send + 'a,
 {
     move |found: Found<'_>| {
-        let (kind, id, data, inserted, pack, offset) = match found {
+        let (kind, id, data, inserted) = match found {
             Found::TooLarge { id, size } => {
                 log::debug!("object {id}: {size} bytes, over --max-file-size: skipped");
                 let path = format!("object {id}");
@@ -324,14 +337,13 @@ where
                     why: Skip::TooLarge,
                 });
             }
+            Found::Located { id } => return collect.records.trees.push(id.to_owned()),
             Found::Object {
                 kind,
                 id,
                 data,
                 inserted,
-                pack,
-                offset,
-            } => (kind, id, data, inserted, pack, offset),
+            } => (kind, id, data, inserted),
         };
         let parsed = match kind {
             Kind::Blob => {
@@ -339,9 +351,15 @@ where
                 return visit(Event::Object { id, bytes: data });
             }
             Kind::Tree => {
-                let id = id.to_owned();
-                collect.check_entries(&id, data, inserted);
-                return collect.records.trees.push(TreeLoc { pack, offset, id });
+                let oid = id.to_owned();
+                collect.check_entries(&oid, data, inserted);
+                match collect.tables {
+                    Some((wanted, names)) => {
+                        collect.records.table.push(prefix(id), data, wanted, names)
+                    }
+                    None => collect.records.trees.push(oid),
+                }
+                return;
             }
             Kind::Commit => parse_commit(id.to_owned(), data)
                 .map(|node| {
@@ -367,14 +385,20 @@ where
     }
 }
 
-/// The blob pass: hands every blob in the object database to `visitor` (cloned for each
-/// worker thread), collects commit headers and where trees are, and checks that the objects
-/// history leads to are there. Unreadable and missing objects are reported to `visitor` as
-/// errors, each by id.
+/// The object pass: hands every blob and message in the object database to `visitor`
+/// (cloned for each worker thread), collects commit headers and where trees are, and checks
+/// that the objects history leads to are there. Unreadable and missing objects are reported to
+/// `visitor` as errors, each by id.
+///
+/// Trees come last, in a walk of their own, once `wanted` (called after every blob was handed
+/// out) says which blobs have findings: each tree is decoded once, and reduced to the tree
+/// table provenance needs. With no wanted blob the trees are not decoded at all, unless their
+/// entries must be checked against the database (see `check_trees`).
 pub fn scan_objects<V>(
     repo: &gix::Repository,
     opts: &HistoryOptions,
     visitor: V,
+    wanted: &dyn Fn() -> Vec<BlobId>,
 ) -> Result<Inventory, GitError>
 where
     V: FnMut(Event<'_>) + Clone + Send,
@@ -387,12 +411,12 @@ where
         shared: &shared,
         present: present.as_ref(),
         checked: vec![0; CHECKED_SLOTS],
+        tables: None,
     };
     let mut report = visitor.clone();
-    let handle = object_handler(visitor, collector.clone());
-    let mut unreadable = Vec::new();
     let limits = Limits::new(opts.max_blob_size);
-    let (pack_paths, loose) = each_object(repo, opts.threads, limits, handle, &mut |e| {
+    let mut unreadable = Vec::new();
+    let mut on_error = |e: ReadError| {
         report(Event::Error(match e {
             ReadError::Object(e) => {
                 unreadable.push(e.id);
@@ -403,7 +427,36 @@ where
             }
             ReadError::Store(e) => e,
         }))
-    });
+    };
+    let handle = object_handler(visitor.clone(), collector.clone());
+    let (pack_paths, loose) = each_object(
+        repo,
+        opts.threads,
+        limits,
+        Roots::NotTrees,
+        handle,
+        &mut on_error,
+    );
+    let started = std::time::Instant::now();
+    let table_ids: Vec<BlobId> = wanted();
+    let ids: Vec<ObjectId> = table_ids.iter().map(object_id).collect();
+    let index = WantedIndex::new(&ids);
+    let names = NameHash::new();
+    let tree_walk = !ids.is_empty() || present.is_some();
+    if tree_walk {
+        let mut trees = collector.clone();
+        trees.tables = Some((&index, names));
+        let handle = object_handler(visitor, trees);
+        each_object(
+            repo,
+            opts.threads,
+            limits,
+            Roots::Trees,
+            handle,
+            &mut on_error,
+        );
+    }
+    let tree_seconds = started.elapsed().as_secs_f64();
     drop(collector);
     let Collected {
         mut commits,
@@ -411,12 +464,13 @@ where
         mut tags,
         malformed,
         missing,
+        table,
     } = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     // The same object can sit in several packs, or in a pack and loose.
     commits.sort_by_key(|c| c.id);
     commits.dedup_by_key(|c| c.id);
-    trees.sort_by_key(|t| t.id);
-    trees.dedup_by_key(|t| t.id);
+    trees.sort_unstable();
+    trees.dedup();
     tags.sort();
     tags.dedup();
     unreadable.extend(malformed);
@@ -426,12 +480,15 @@ where
         commits,
         trees,
         packs: pack_paths.len(),
-        pack_paths,
         loose,
         shallow: repo.is_shallow().unwrap_or(false),
         unreadable,
         missing,
         partial,
+        table: (!table_ids.is_empty()).then_some(table),
+        table_ids,
+        names,
+        tree_seconds,
     };
     inventory
         .missing
@@ -568,9 +625,8 @@ fn missing_objects(
     let unreadable = |id: &ObjectId| inv.unreadable.binary_search(id).is_ok();
     // git treats the empty tree as present whether or not it was ever written.
     let empty = ObjectId::empty_tree(repo.object_hash());
-    let tree_here = |id: &ObjectId| {
-        *id == empty || inv.trees.binary_search_by_key(id, |t| t.id).is_ok() || unreadable(id)
-    };
+    let tree_here =
+        |id: &ObjectId| *id == empty || inv.trees.binary_search(id).is_ok() || unreadable(id);
     let mut shallow: Vec<ObjectId> = match repo.shallow_commits() {
         Ok(Some(s)) => s.iter().copied().collect(),
         _ => Vec::new(),
@@ -706,7 +762,6 @@ pub struct Facts {
 pub struct ProvenanceStats {
     pub commits_visited: usize,
     pub trees: usize,
-    pub tree_pass_seconds: f64,
     pub seconds: f64,
 }
 
@@ -981,20 +1036,21 @@ pub fn provenance(
         return Ok((facts, stats));
     }
 
-    let names = NameHash::new();
+    let names = inventory.names;
     let wanted_ids: Vec<ObjectId> = wanted.iter().map(|w| object_id(&w.id)).collect();
     let index = WantedIndex::new(&wanted_ids);
-    let table = tree_pass(
-        repo,
-        &inventory.trees,
-        &inventory.pack_paths,
-        opts.threads,
-        &index,
-        names,
-    );
+    let empty = TreeTable::default();
+    let table = inventory.table.as_ref().unwrap_or(&empty);
     stats.trees = table.len();
-    stats.tree_pass_seconds = started.elapsed().as_secs_f64();
-    let mut c = Containment::new(&table);
+    // The table numbers the blobs it was built for; these are numbered by `wanted`.
+    let renumber = |i: u32| {
+        let id = inventory.table_ids.get(i as usize)?;
+        wanted
+            .binary_search_by_key(id, |w| w.id)
+            .ok()
+            .map(|j| j as u32)
+    };
+    let mut c = Containment::new(table, &renumber);
     let mut pairs = Pairs::new(wanted);
 
     let order = topo_order(commits, &by_id, &reachable);

@@ -12,6 +12,8 @@
 
 mod walk;
 
+pub(super) use walk::Roots;
+
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -21,9 +23,6 @@ use gix::objs::Kind;
 use gix::odb::pack;
 
 use crate::source::SourceError;
-
-/// The pack number given to loose objects.
-pub(super) const LOOSE: u32 = u32::MAX;
 
 /// The repository's object directories: its own and those of its alternates.
 pub(super) fn object_dirs(repo: &gix::Repository) -> Vec<PathBuf> {
@@ -127,7 +126,7 @@ impl Limits {
 
 /// What the object pass hands to its handler, on the thread that read it.
 pub(super) enum Found<'a> {
-    /// An object, decoded, at `offset` in pack number `pack` (or loose: `pack == LOOSE`).
+    /// An object, decoded.
     Object {
         kind: Kind,
         id: &'a oid,
@@ -137,11 +136,11 @@ pub(super) enum Found<'a> {
         /// of the base tree (git's deltas copy runs of matching bytes, and an object id does
         /// not occur by chance anywhere but in its own entry). `None`: all of `data` is new.
         inserted: Option<&'a [Range<u32>]>,
-        pack: u32,
-        offset: u64,
     },
     /// A blob over the size limit; its size comes from its header, its content is not read.
     TooLarge { id: &'a oid, size: u64 },
+    /// A tree left for a later walk (see `walk::Roots`): its id only.
+    Located { id: &'a oid },
 }
 
 /// Where an object was read from.
@@ -199,14 +198,15 @@ pub(super) enum ReadError {
     Store(SourceError),
 }
 
-/// Hands every object in the object database to `handle` (cloned for each worker thread): packs
-/// by their delta trees, then loose objects (pack `LOOSE`). What cannot be read goes to
-/// `on_error` (objects of one pack in pack order); the pass goes on. Returns the packs read and
-/// the number of loose objects.
+/// Hands every object in the object database that `roots` asks for to `handle` (cloned for
+/// each worker thread): packs by their delta trees, then loose objects. What
+/// cannot be read goes to `on_error` (objects of one pack in pack order); the pass goes on.
+/// Returns the packs read and the number of loose objects.
 pub(super) fn each_object<H>(
     repo: &gix::Repository,
     threads: usize,
     limits: Limits,
+    roots: walk::Roots,
     handle: H,
     on_error: &mut dyn FnMut(ReadError),
 ) -> (Vec<PathBuf>, usize)
@@ -241,19 +241,17 @@ where
                     continue;
                 }
             };
-            let number = packs.len() as u32;
             packs.push(idx.clone());
             let pack = walk::Pack {
                 index: &index,
                 data: &data,
                 map: &map,
-                number,
             };
-            for e in walk::walk(&pool, pack, limits, &handle) {
+            for e in walk::walk(&pool, pack, limits, roots, &handle) {
                 on_error(ReadError::Object(e));
             }
         }
-        loose_count += each_loose(&dir, hash, limits, &mut handle.clone(), on_error);
+        loose_count += each_loose(&dir, hash, limits, roots, &mut handle.clone(), on_error);
     }
     (packs, loose_count)
 }
@@ -264,6 +262,7 @@ fn each_loose<H>(
     dir: &Path,
     hash: gix::hash::Kind,
     limits: Limits,
+    roots: walk::Roots,
     handle: &mut H,
     on_error: &mut dyn FnMut(ReadError),
 ) -> usize
@@ -293,6 +292,15 @@ where
             let place = Place::Loose(loose.object_path(&id));
             ReadError::Object(ObjectError { id, problem, place })
         };
+        let tree = matches!(loose.try_header(&id), Ok(Some((_, Kind::Tree))));
+        match roots {
+            walk::Roots::NotTrees if tree => {
+                handle(Found::Located { id: &id });
+                continue;
+            }
+            walk::Roots::Trees if !tree => continue,
+            _ => {}
+        }
         match loose.try_header(&id) {
             Ok(Some((size, Kind::Blob))) if size > limits.blob => {
                 handle(Found::TooLarge { id: &id, size });
@@ -316,8 +324,6 @@ where
                 id: &id,
                 data: obj.data,
                 inserted: None,
-                pack: LOOSE,
-                offset: 0,
             }),
             Ok(None) => {}
             Err(e) => on_error(fail(Problem::Damaged(e.to_string()))),

@@ -33,23 +33,32 @@ pub(in crate::source::git) struct Pack<'a> {
     pub index: &'a pack::index::File,
     pub data: &'a pack::data::File<PackMap>,
     pub map: &'a PackMap,
-    /// The pack's number in this pass (`Found::Object::pack`).
-    pub number: u32,
 }
 
-/// Decodes every entry of `pack` on `pool`'s threads, handing each object to a clone of
-/// `handle`. Returns the objects that could not be read, in pack order.
+/// Decodes the entries of `pack` that `roots` asks for on `pool`'s threads, handing each object
+/// to a clone of `handle`. Returns the objects that could not be read, in pack order.
+///
+/// With `Roots::NotTrees` the delta trees of tree objects are not decoded: each of their
+/// objects is handed on as `Found::Located` (its id and place, from the index alone), for a
+/// later `Roots::Trees` walk. Entries that cannot be placed in a delta tree are reported by the
+/// `NotTrees` walk only.
 pub(super) fn walk<H>(
     pool: &rayon::ThreadPool,
     pack: Pack<'_>,
     limits: Limits,
+    roots: Roots,
     handle: &H,
 ) -> Vec<ObjectError>
 where
     H: FnMut(Found<'_>) + Clone + Send,
 {
-    let (layout, problems) = Layout::new(&pack);
-    let n = layout.offsets.len();
+    let (mut layout, problems) = Layout::new(&pack);
+    let problems = if roots == Roots::Trees {
+        Vec::new()
+    } else {
+        problems
+    };
+    let skipped = layout.keep_roots(roots);
     let walk = Walk {
         workers: (0..pool.current_num_threads())
             .map(|_| {
@@ -62,7 +71,7 @@ where
                 })
             })
             .collect(),
-        seen: (0..n).map(|_| AtomicBool::new(false)).collect(),
+        seen: skipped.iter().map(|&s| AtomicBool::new(s)).collect(),
         problems: Mutex::new(problems),
         next: AtomicUsize::new(0),
         decoded: AtomicUsize::new(0),
@@ -70,6 +79,9 @@ where
         layout,
         limits,
     };
+    if roots == Roots::NotTrees {
+        walk.locate_skipped(&skipped, handle);
+    }
     pool.scope(|s| {
         for _ in 0..pool.current_num_threads() {
             s.spawn(|_| {
@@ -87,6 +99,16 @@ where
     walk.finish()
 }
 
+/// Which delta trees a walk decodes, by the kind of their base object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::source::git) enum Roots {
+    All,
+    /// Blobs, commits and tags (and entries whose kind cannot be told); trees are only located.
+    NotTrees,
+    /// Trees only.
+    Trees,
+}
+
 /// A pack's entries by offset (node `k` is the `k`-th entry in the pack) and their delta trees.
 struct Layout {
     offsets: Vec<u64>,
@@ -102,6 +124,8 @@ struct Layout {
     subtree: Vec<u32>,
     /// Where the walk starts: base objects, and entries that cannot be read on their own.
     starts: Vec<u32>,
+    /// The kind of each start's object, from its header (`None` for a broken entry).
+    start_kinds: Vec<Option<Kind>>,
     /// Entries whose header or base is unusable (already counted among the problems).
     broken: Vec<bool>,
 }
@@ -123,17 +147,22 @@ impl Layout {
         let mut broken = vec![false; n as usize];
         let mut problems = Vec::new();
         let mut starts = Vec::new();
+        let mut start_kinds = Vec::new();
         for k in 0..n as usize {
             if k % RELEASE_EVERY == RELEASE_EVERY - 1 {
                 p.map.release();
             }
             let next = offsets.get(k + 1).copied().unwrap_or(end);
             match base_of(p, offsets[k], next, &offsets, &node_of) {
-                Ok(None) => starts.push(k as u32),
-                Ok(Some(b)) => parent[k] = b,
+                Ok(Err(kind)) => {
+                    starts.push(k as u32);
+                    start_kinds.push(Some(kind));
+                }
+                Ok(Ok(b)) => parent[k] = b,
                 Err(problem) => {
                     broken[k] = true;
                     starts.push(k as u32);
+                    start_kinds.push(None);
                     problems.push((k as u32, problem));
                 }
             }
@@ -164,10 +193,49 @@ impl Layout {
             children,
             subtree: Vec::new(),
             starts,
+            start_kinds,
             broken,
         };
         layout.subtree = layout.subtree_sizes();
         (layout, problems)
+    }
+
+    /// Keeps the starts `roots` asks for and returns, for every node, whether the walk leaves
+    /// it alone: a node of a delta tree it skips, or (for `Trees`) no tree at all.
+    fn keep_roots(&mut self, roots: Roots) -> Vec<bool> {
+        let n = self.offsets.len();
+        if roots == Roots::All {
+            return vec![false; n];
+        }
+        let tree = |k: &Option<Kind>| *k == Some(Kind::Tree);
+        let mut in_trees = vec![false; n];
+        let mut stack: Vec<u32> = self
+            .starts
+            .iter()
+            .zip(&self.start_kinds)
+            .filter(|(_, k)| tree(k))
+            .map(|(&s, _)| s)
+            .collect();
+        while let Some(k) = stack.pop() {
+            in_trees[k as usize] = true;
+            stack.extend_from_slice(self.children_of(k));
+        }
+        let keep_trees = roots == Roots::Trees;
+        let kinds = std::mem::take(&mut self.start_kinds);
+        let (starts, kinds): (Vec<u32>, Vec<Option<Kind>>) = self
+            .starts
+            .iter()
+            .zip(kinds)
+            .filter(|(_, k)| tree(k) == keep_trees)
+            .map(|(&s, k)| (s, k))
+            .unzip();
+        self.starts = starts;
+        self.start_kinds = kinds;
+        if keep_trees {
+            in_trees.iter().map(|t| !t).collect()
+        } else {
+            in_trees
+        }
     }
 
     fn children_of(&self, k: u32) -> &[u32] {
@@ -199,14 +267,14 @@ impl Layout {
     }
 }
 
-/// The node an entry is a delta against (`None` for a base object), from its header.
+/// The node an entry is a delta against, or the kind of a base object, from its header.
 fn base_of(
     p: &Pack<'_>,
     offset: u64,
     next: u64,
     offsets: &[u64],
     node_of: &[u32],
-) -> Result<Option<u32>, Problem> {
+) -> Result<Result<u32, Kind>, Problem> {
     if offset >= next {
         return Err(Problem::Damaged(
             "the pack index places it outside the pack or on another entry".into(),
@@ -223,16 +291,19 @@ fn base_of(
     }
     use pack::data::entry::Header::*;
     match entry.header {
-        Commit | Tree | Blob | Tag => Ok(None),
+        Commit => Ok(Err(Kind::Commit)),
+        Tree => Ok(Err(Kind::Tree)),
+        Blob => Ok(Err(Kind::Blob)),
+        Tag => Ok(Err(Kind::Tag)),
         OfsDelta { base_distance } => entry
             .checked_base_pack_offset(base_distance)
             .and_then(|o| offsets.binary_search(&o).ok())
-            .map(|b| Some(b as u32))
+            .map(|b| Ok(b as u32))
             .ok_or_else(|| {
                 Problem::Damaged("its delta base offset is not an entry of this pack".into())
             }),
         RefDelta { base_id } => match p.index.lookup(base_id) {
-            Some(i) => Ok(Some(node_of[i as usize])),
+            Some(i) => Ok(Ok(node_of[i as usize])),
             None => Err(Problem::BaseNotInPack(base_id)),
         },
     }
@@ -563,8 +634,6 @@ where
                 id: self.id(node),
                 data: &buf,
                 inserted: from_delta.then_some(&w.inserted[..]),
-                pack: self.pack.number,
-                offset: self.layout.offsets[node as usize],
             });
         }
         if self.layout.children_of(node).is_empty() {
@@ -576,6 +645,26 @@ where
                 bytes: Arc::new(buf),
             }
         }
+    }
+
+    /// Hands on the id of every node of a skipped delta tree (trees, for a later walk),
+    /// without decoding anything; each entry's CRC32 is still checked against the index, so a
+    /// damaged tree is reported even when the trees are never decoded.
+    fn locate_skipped(&self, skipped: &[bool], handle: &H) {
+        let mut handle = handle.clone();
+        let mut damaged = Vec::new();
+        for (k, _) in skipped.iter().enumerate().filter(|(_, s)| **s) {
+            let node = k as u32;
+            let raw = &self.pack.map[self.layout.offsets[k] as usize..self.layout.next(k) as usize];
+            match self.pack.index.crc32_at_index(self.layout.pos[k]) {
+                Some(crc) if crc32fast::hash(raw) != crc => damaged.push((node, Problem::Checksum)),
+                _ => handle(Found::Located { id: self.id(node) }),
+            }
+        }
+        self.problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(damaged);
     }
 
     /// The problems, in pack order, with every node no base object leads to.

@@ -25,6 +25,7 @@
 //!   `./scripts/test --test pre_commit_framework -- --ignored`.
 
 mod gitrepo;
+mod wheelhouse;
 
 use std::ffi::OsString;
 use std::fs;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
 use gitrepo::*;
+use wheelhouse::pip_offline;
 
 fn pre_commit() -> PathBuf {
     if let Some(p) = std::env::var_os("KEYHOUND_PRE_COMMIT").filter(|p| !p.is_empty()) {
@@ -53,34 +55,6 @@ fn pre_commit() -> PathBuf {
          with ./scripts/test (it installs pre-commit into ~/.cache/keyhound-ci/venv), or set \
          KEYHOUND_PRE_COMMIT to a pre-commit executable"
     );
-}
-
-/// A directory holding the `keyhound-cli` wheel of this version and a setuptools wheel (the
-/// mirror package's build backend), for pip to install from without an index.
-fn wheelhouse() -> PathBuf {
-    let dir = std::env::var_os("KEYHOUND_WHEELHOUSE")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            panic!(
-                "KEYHOUND_WHEELHOUSE is not set: run the tests with ./scripts/test (it builds \
-                 the keyhound-cli wheel with maturin, see scripts/wheelhouse), or point it at \
-                 a directory with the keyhound-cli wheel and a setuptools wheel"
-            )
-        });
-    let names: Vec<String> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("KEYHOUND_WHEELHOUSE {}: {e}", dir.display()))
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    let wheel = format!("keyhound_cli-{}-", env!("CARGO_PKG_VERSION"));
-    assert!(
-        names
-            .iter()
-            .any(|n| n.starts_with(&wheel) && n.ends_with(".whl")),
-        "no {wheel}*.whl in KEYHOUND_WHEELHOUSE {}: {names:?}",
-        dir.display()
-    );
-    dir
 }
 
 fn root() -> &'static Path {
@@ -319,7 +293,6 @@ fn system_hook_blocks_a_staged_key_and_passes_a_clean_change() {
 
 #[test]
 fn wheel_hook_installs_the_wheel_and_blocks_a_staged_key() {
-    let wheels = wheelhouse();
     let r = Repo::new();
     let mirror = mirror_dir();
     let files: Vec<(&str, PathBuf)> = [".pre-commit-hooks.yaml", "pyproject.toml", "README.md"]
@@ -328,14 +301,9 @@ fn wheel_hook_installs_the_wheel_and_blocks_a_staged_key() {
         .collect();
     let (repo, rev) = hook_repo(&r, "keyhound-pre-commit", &files);
     use_hook(&r, &repo, &rev, "keyhound");
-    // pip may use nothing but the wheelhouse.
-    let env = [
-        ("PATH", path_without_keyhound()),
-        ("PIP_NO_INDEX", "1".into()),
-        ("PIP_FIND_LINKS", wheels.into_os_string()),
-        ("PIP_CONFIG_FILE", OsString::from("/dev/null")),
-        ("PIP_DISABLE_PIP_VERSION_CHECK", "1".into()),
-    ];
+    // pip may use nothing but the wheelhouse, and no other keyhound is on PATH.
+    let mut env = pip_offline();
+    env.push(("PATH", path_without_keyhound()));
     assert_blocks_a_key_and_passes_a_clean_change(&r, &env);
     // The framework's environment for the hook holds the wheel's binary.
     let envs = fs::read_dir(r.root.path().join("pre-commit-home"))

@@ -298,6 +298,24 @@ fn action_scan_passes_extra_arguments_and_scans_everything_without_a_base() {
 }
 
 #[test]
+fn action_scan_falls_back_to_the_checkout_when_the_base_is_gone() {
+    // A force push: the commit the push started from is on no branch any more.
+    let pr = PullRequest::new(true);
+    let (out, _) = pr.scan(&[
+        ("KEYHOUND_BASE", "5e1f0c3b9a7d2e4f6a8b0c1d3e5f7a9b2c4d6e8f"),
+        ("KEYHOUND_SARIF", ""),
+        ("KEYHOUND_ARGS", "--no-history"),
+    ]);
+    let log = text(&out);
+    assert!(
+        log.contains("::warning title=keyhound::cannot fetch the history"),
+        "{log}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("old.py:1:"), "{log}");
+}
+
+#[test]
 fn action_install_puts_the_wheel_of_the_actions_version_on_path() {
     let tmp = tempfile::tempdir().unwrap();
     let install = |version: &str| {

@@ -28,19 +28,35 @@ missing_history() {
   git rev-list HEAD --not "$base" -- | grep -qxFf "$shallow"
 }
 
+# Fetches what missing_history misses; fails when the base cannot be had.
 fetch_history() {
+  if ! missing_history; then
+    return 0
+  fi
+  if [ "$(git rev-parse --is-shallow-repository)" != true ]; then
+    git fetch --quiet --no-tags origin "$base" || true
+  else
+    deepen_history
+  fi
+  if missing_history; then
+    return 1
+  fi
+}
+
+# Deepens a shallow checkout until missing_history is satisfied, or unshallows it.
+deepen_history() {
   local head depth tries=0
   head=$(git rev-parse HEAD)
   depth=$((${KEYHOUND_COMMITS:-0} + 2))
   while missing_history; do
     if [ "$tries" -ge 6 ]; then
       echo "keyhound: fetching the whole history" >&2
-      git fetch --quiet --no-tags --unshallow origin "$head" "$base"
-      return
+      git fetch --quiet --no-tags --unshallow origin "$head" "$base" ||
+        git fetch --quiet --no-tags origin "$base" || true
+      break
     fi
     echo "keyhound: fetching $depth more commits to reach $base" >&2
-    git fetch --quiet --no-tags --deepen="$depth" origin "$head" "$base" ||
-      git fetch --quiet --no-tags --depth="$depth" origin "$head" "$base"
+    git fetch --quiet --no-tags --deepen="$depth" origin "$head" "$base" || true
     depth=$((depth * 4))
     tries=$((tries + 1))
   done
@@ -61,10 +77,12 @@ PY
 }
 
 args=(scan)
+if [ -n "$base" ] && ! fetch_history; then
+  # A force push, say: the commit it started from is gone.
+  echo "::warning title=keyhound::cannot fetch the history back to $base; scanning the whole checkout"
+  base=
+fi
 if [ -n "$base" ]; then
-  if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
-    fetch_history
-  fi
   args+=(--since-commit "$base")
 fi
 if [ -n "${KEYHOUND_SARIF:-}" ]; then

@@ -244,7 +244,9 @@ fn output_into_a_missing_directory_fails_before_scanning() {
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
-        assert!(std::fs::read_to_string(&real).unwrap().contains("openai.legacy-key"));
+        assert!(std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("openai.legacy-key"));
     }
 }
 

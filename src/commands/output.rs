@@ -13,9 +13,15 @@ use anyhow::{Context as _, Result};
 
 pub enum Output {
     Stdout,
-    File { target: PathBuf, temp: PathBuf },
+    File {
+        target: PathBuf,
+        temp: PathBuf,
+    },
     /// Written in place: a device, FIFO or symbolic link, opened before scanning.
-    Special { target: PathBuf, file: File },
+    Special {
+        target: PathBuf,
+        file: File,
+    },
 }
 
 impl Output {

@@ -23,7 +23,7 @@ pub const FILE_NAME: &str = ".keyhound.yaml";
 /// Errors reading or resolving a configuration file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{file}: cannot read configuration: {source}")]
+    #[error("{file}: cannot read configuration")]
     Read {
         file: String,
         #[source]

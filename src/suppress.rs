@@ -90,7 +90,7 @@ pub fn split_allowed(hay: &[u8], found: Vec<BlobFinding>) -> (Vec<BlobFinding>, 
 /// Errors reading or writing a baseline.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("{file}: cannot read baseline: {source}")]
+    #[error("{file}: cannot read baseline")]
     Read {
         file: String,
         #[source]

@@ -61,7 +61,7 @@ const MAX_DECODED_PER_INPUT: usize = 1 << 20;
 /// Errors building a matcher.
 #[derive(Debug, thiserror::Error)]
 pub enum MatcherError {
-    #[error("cannot build the keyword automaton: {0}")]
+    #[error("cannot build the keyword automaton")]
     Automaton(#[from] aho_corasick::BuildError),
 }
 

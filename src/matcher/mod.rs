@@ -199,9 +199,13 @@ impl Matcher {
             searched,
         } = scratch;
         let mut line = windows::Line::default();
-        let mut run = |r: u32, w: Range<usize>, out: &mut Vec<Match>| {
-            *searched += w.len();
-            self.confirm(hay, r as usize, w, regex, out);
+        let mut run = |pending: &mut windows::Pending, out: &mut Vec<Match>| {
+            for (r, w) in pending.take_closed() {
+                if out.len() < MAX_MATCHES {
+                    *searched += w.len();
+                    self.confirm(hay, r as usize, w, regex, out);
+                }
+            }
         };
         self.keywords.find(hay, keywords, |pattern, start, end| {
             if out.len() >= MAX_MATCHES {
@@ -216,16 +220,14 @@ impl Matcher {
                     continue;
                 };
                 let w = line.window(hay, start..end, compiled.window, compiled.single_line);
-                if let Some(done) = pending.add(r, w) {
-                    run(r, done, out);
-                }
+                pending.add(r, w);
+            }
+            if pending.full() {
+                run(pending, out);
             }
         });
-        for (r, w) in pending.drain() {
-            if out.len() < MAX_MATCHES {
-                run(r, w, out);
-            }
-        }
+        pending.close_all();
+        run(pending, out);
         if out.len() >= MAX_MATCHES {
             *capped = true;
         }

@@ -5,15 +5,23 @@
 //! Hits arrive in order of their end. A rule's window around a hit ends at the hit's end plus
 //! the rule's window size (or at the end of the hit's line), so a rule's windows come in order
 //! of their end too: a new window either touches the pending one, and is merged into it, or
-//! lies wholly after it, and then the pending one is final and is searched.
+//! lies wholly after it, and then the pending one is final. Final windows are searched in
+//! batches, rule by rule.
 
 use std::ops::Range;
 
-/// Each rule's pending window, and which rules have one.
+/// Windows that are final, gathered before they are searched: searching them rule by rule
+/// keeps one rule's regex caches hot instead of switching between hundreds of them. On input
+/// dense with keywords of many rules, batches of 1,024 windows searched a third slower than
+/// all windows at once; batches of 16,384 (384 KiB) as fast.
+const CLOSED_BATCH: usize = 16 * 1024;
+
+/// Each rule's pending window, which rules have one, and the final windows not searched yet.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Pending {
     windows: Vec<Option<Range<usize>>>,
     open: Vec<u32>,
+    closed: Vec<(u32, Range<usize>)>,
 }
 
 impl Pending {
@@ -21,32 +29,43 @@ impl Pending {
         Pending {
             windows: vec![None; rules],
             open: Vec::new(),
+            closed: Vec::new(),
         }
     }
 
-    /// Adds rule `r`'s window `w`; returns the window it makes final, if any.
-    pub(super) fn add(&mut self, r: u32, w: Range<usize>) -> Option<Range<usize>> {
+    /// Adds rule `r`'s window `w`, merging it into the rule's pending window or closing that.
+    pub(super) fn add(&mut self, r: u32, w: Range<usize>) {
         let slot = &mut self.windows[r as usize];
         match slot {
             Some(p) if w.start <= p.end && w.end >= p.start => {
                 *p = p.start.min(w.start)..p.end.max(w.end);
-                None
             }
-            Some(p) => Some(std::mem::replace(p, w)),
+            Some(p) => self.closed.push((r, std::mem::replace(p, w))),
             None => {
                 self.open.push(r);
                 *slot = Some(w);
-                None
             }
         }
     }
 
-    /// Takes every pending window, leaving none.
-    pub(super) fn drain(&mut self) -> impl Iterator<Item = (u32, Range<usize>)> + '_ {
-        let windows = &mut self.windows;
-        self.open
-            .drain(..)
-            .filter_map(|r| windows[r as usize].take().map(|w| (r, w)))
+    /// Whether enough windows are final to be searched now.
+    pub(super) fn full(&self) -> bool {
+        self.closed.len() >= CLOSED_BATCH
+    }
+
+    /// Closes every pending window (the input has ended).
+    pub(super) fn close_all(&mut self) {
+        for r in self.open.drain(..) {
+            if let Some(w) = self.windows[r as usize].take() {
+                self.closed.push((r, w));
+            }
+        }
+    }
+
+    /// Takes the final windows, by rule and position.
+    pub(super) fn take_closed(&mut self) -> impl Iterator<Item = (u32, Range<usize>)> + '_ {
+        self.closed.sort_unstable_by_key(|(r, w)| (*r, w.start));
+        self.closed.drain(..)
     }
 }
 
@@ -156,14 +175,34 @@ mod tests {
     #[test]
     fn pending_windows_merge_and_come_out_final() {
         let mut p = Pending::new(3);
-        assert_eq!(p.add(1, 0..10), None);
-        assert_eq!(p.add(1, 5..20), None);
-        assert_eq!(p.add(1, 20..25), None, "touching windows merge");
-        assert_eq!(p.add(2, 3..4), None);
-        assert_eq!(p.add(1, 30..40), Some(0..25));
-        let mut rest: Vec<_> = p.drain().collect();
-        rest.sort_by_key(|w| w.0);
-        assert_eq!(rest, [(1, 30..40), (2, 3..4)]);
-        assert_eq!(p.drain().count(), 0);
+        p.add(1, 0..10);
+        p.add(1, 5..20);
+        p.add(1, 20..25); // touching windows merge
+        p.add(2, 3..4);
+        p.add(1, 30..40);
+        assert_eq!(p.take_closed().collect::<Vec<_>>(), [(1, 0..25)]);
+        p.close_all();
+        assert_eq!(
+            p.take_closed().collect::<Vec<_>>(),
+            [(1, 30..40), (2, 3..4)]
+        );
+        p.close_all();
+        assert_eq!(p.take_closed().count(), 0);
+    }
+
+    #[test]
+    fn final_windows_wait_in_a_bounded_batch() {
+        let mut p = Pending::new(2);
+        let mut searched = 0;
+        for i in 0..10 * CLOSED_BATCH {
+            p.add((i % 2) as u32, 10 * i..10 * i + 5);
+            if p.full() {
+                searched += p.take_closed().count();
+            }
+            assert!(p.closed.len() < CLOSED_BATCH);
+        }
+        p.close_all();
+        searched += p.take_closed().count();
+        assert_eq!(searched, 10 * CLOSED_BATCH);
     }
 }

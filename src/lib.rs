@@ -10,6 +10,8 @@ pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hook;
 pub mod matcher;
 pub mod progress;

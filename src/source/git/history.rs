@@ -149,7 +149,7 @@ impl Wanted {
 /// The entries of a tree object, `(mode, 20-byte id)`, read with the least work: this runs over
 /// every entry of every tree in the repository (tens of millions on large histories). A
 /// malformed tree ends the iteration early.
-fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+pub(crate) fn tree_entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     let mut rest = data;
     std::iter::from_fn(move || {
         let space = memchr::memchr(b' ', rest)?;

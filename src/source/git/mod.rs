@@ -7,8 +7,8 @@ pub mod diff;
 use std::path::Path;
 
 pub mod history;
-mod objects;
-mod trees;
+pub(crate) mod objects;
+pub(crate) mod trees;
 
 /// Errors opening or reading a repository.
 #[derive(Debug, thiserror::Error)]

@@ -14,17 +14,21 @@
 //! offline checksums. Paired rules then pick up their partner (an AWS secret key its key id).
 
 pub mod checksum;
+mod connection;
 pub mod decode;
 pub mod entropy;
 pub mod generic;
+pub mod inspect;
+mod jwt;
 pub mod keywords;
+mod pem;
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use regex_automata::{meta, util::captures::Captures, Input};
 
-use crate::finding::{ChecksumState, Confidence};
+use crate::finding::{ChecksumState, Confidence, Detail};
 use crate::rules::{syntax::ChecksumKind, Rule, RuleSet, SecretGroup};
 use keywords::{KeywordScratch, Keywords};
 
@@ -41,6 +45,8 @@ pub struct Match {
     pub checksum: Option<ChecksumState>,
     /// Set when the secret was found inside encoded text: `span` is then the encoded text.
     pub decoded: Option<Decoded>,
+    /// What the rule's `inspect` check read from the secret.
+    pub details: Vec<Detail>,
 }
 
 /// A secret found after decoding: the decoded secret and how it was encoded.
@@ -158,6 +164,8 @@ impl Matcher {
         out.sort_by_key(|m| (m.span.start, m.rule));
         self.drop_generic_overlaps(&mut out);
         self.pair_up(hay, &mut out);
+        // Identifiers are reported only as partners, which `pair_up` has attached.
+        out.retain(|m| !self.rules.rules[m.rule].partner_only);
         out
     }
 
@@ -207,6 +215,7 @@ impl Matcher {
                     partner: None,
                     confidence: inner.confidence,
                     checksum: inner.checksum,
+                    details: inner.details,
                     decoded: Some(Decoded {
                         secret,
                         encoding: inner.decoded.as_ref().map_or(encoding, |d| d.encoding),
@@ -317,7 +326,10 @@ impl Matcher {
             };
             if let Some(span) = secret {
                 let span = span.range();
-                if let Some((confidence, checksum)) = self.accept(rule, &hay[span.clone()]) {
+                let accepted = self.accept(rule, &hay[span.clone()]).and_then(|(c, sum)| {
+                    inspect::apply(rule, hay, caps, span.clone(), c).map(|(c, d)| (c, sum, d))
+                });
+                if let Some((confidence, checksum, details)) = accepted {
                     out.push(Match {
                         rule: r,
                         span,
@@ -325,6 +337,7 @@ impl Matcher {
                         confidence,
                         checksum,
                         decoded: None,
+                        details,
                     });
                 }
             }
@@ -385,12 +398,15 @@ impl Matcher {
             }
         }
         if rule.generic {
-            if let Some(ignore) = &filters.compiled().generic_ignore {
-                if ignore.is_match(secret) {
-                    return None;
-                }
+            // `generic_ignore` is one of the global filters.
+            let ignore = (!rule.skip_global_filters)
+                .then(|| filters.compiled().generic_ignore.as_ref())
+                .flatten();
+            if ignore.is_some_and(|i| i.is_match(secret)) {
+                return None;
             }
-            if !generic::plausible_secret(secret) {
+            // A rule that inspects its matches judges the value itself.
+            if rule.inspect.is_none() && !generic::plausible_secret(secret) {
                 return None;
             }
         }
@@ -428,21 +444,28 @@ impl Matcher {
                     .iter()
                     .any(|s| s.start < m.span.end && m.span.start < s.end)
         });
-        // Two generic rules on the same value: keep the first.
+        // Two generic rules on the same value: one that read the value's structure (`inspect`)
+        // wins, else the first.
         let mut kept: Vec<Range<usize>> = Vec::new();
-        out.retain(|m| {
-            if !rules[m.rule].generic {
-                return true;
+        let mut keep = vec![true; out.len()];
+        for checked in [true, false] {
+            for (i, m) in out.iter().enumerate() {
+                let rule = &rules[m.rule];
+                if !rule.generic || rule.inspect.is_some() != checked {
+                    continue;
+                }
+                if kept
+                    .iter()
+                    .any(|s| s.start < m.span.end && m.span.start < s.end)
+                {
+                    keep[i] = false;
+                } else {
+                    kept.push(m.span.clone());
+                }
             }
-            if kept
-                .iter()
-                .any(|s| s.start < m.span.end && m.span.start < s.end)
-            {
-                return false;
-            }
-            kept.push(m.span.clone());
-            true
-        });
+        }
+        let mut k = keep.into_iter();
+        out.retain(|_| k.next().unwrap_or(true));
     }
 
     /// Attaches to each paired rule's match the nearest match of its partner rule within the

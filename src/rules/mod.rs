@@ -147,6 +147,8 @@ pub struct CompiledRule {
     pub single_line: bool,
     pub allow: Option<meta::Regex>,
     pub stopwords: Option<aho_corasick::AhoCorasick>,
+    /// Compiled `weak` patterns.
+    pub weak: Option<meta::Regex>,
 }
 
 #[derive(Debug)]
@@ -169,6 +171,9 @@ pub struct Rule {
     pub generic: bool,
     pub skip_global_filters: bool,
     pub decode: Option<crate::matcher::decode::Encoding>,
+    pub inspect: Option<crate::matcher::inspect::Inspect>,
+    pub weak: Vec<String>,
+    pub partner_only: bool,
     pub examples: Vec<ExampleSyntax>,
     pub negative_examples: Vec<String>,
     /// The live check `--validate` runs, if the rule declares one.
@@ -238,6 +243,12 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         let pats: Vec<&str> = rule.allow.iter().map(String::as_str).collect();
         Some(build_regex_many(&pats).map_err(|e| format!("allow: {e}"))?)
     };
+    let weak = if rule.weak.is_empty() {
+        None
+    } else {
+        let pats: Vec<&str> = rule.weak.iter().map(String::as_str).collect();
+        Some(build_regex_many(&pats).map_err(|e| format!("weak: {e}"))?)
+    };
     let stopwords = if rule.stopwords.is_empty() {
         None
     } else {
@@ -255,6 +266,7 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         single_line: rule.single_line,
         allow,
         stopwords,
+        weak,
     })
 }
 
@@ -766,6 +778,9 @@ fn validate_rule(
         generic: r.generic,
         skip_global_filters: r.skip_global_filters,
         decode: r.decode,
+        inspect: r.inspect,
+        weak: r.weak,
+        partner_only: r.partner_only,
         examples: r.examples,
         negative_examples: r.negative_examples,
         validate,

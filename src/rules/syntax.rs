@@ -67,6 +67,17 @@ pub struct RuleSyntax {
     pub skip_global_filters: bool,
     /// How `--validate` checks whether a found secret is live.
     pub validate: Option<ValidateSyntax>,
+    /// A structural check written in Rust that reads the match (`jwt`, `private-key`,
+    /// `connection`): it may reject it, set its confidence and add details to the finding.
+    pub inspect: Option<crate::matcher::inspect::Inspect>,
+    /// Regexes on the captured secret that mark it weak (a default or guessable password).
+    /// Used by `inspect: connection`: a weak password is reported only for a reachable host.
+    #[serde(default)]
+    pub weak: Vec<String>,
+    /// The secret identifies an account rather than granting access (a Twilio Account SID):
+    /// it is reported only as the partner of a paired rule, never on its own.
+    #[serde(default)]
+    pub partner_only: bool,
 }
 
 fn default_confidence() -> Confidence {

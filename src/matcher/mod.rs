@@ -374,6 +374,11 @@ impl Matcher {
                     return None;
                 }
             }
+            if let Some(n) = filters.max_sequence {
+                if entropy::longest_sequence(secret) >= n {
+                    return None;
+                }
+            }
             let c = filters.compiled();
             if let Some(stop) = &c.stopwords {
                 if stop.is_match(secret) {

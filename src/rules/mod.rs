@@ -276,6 +276,7 @@ pub struct Filters {
     pub placeholders: Vec<String>,
     pub stopwords: Vec<String>,
     pub max_repeat: Option<usize>,
+    pub max_sequence: Option<usize>,
     pub generic_ignore: Vec<String>,
     compiled: OnceLock<CompiledFilters>,
 }
@@ -336,18 +337,26 @@ impl Filters {
                 message: "empty stopword".into(),
             });
         }
-        if f.max_repeat == Some(0) || f.max_repeat == Some(1) {
-            return Err(RuleError::Filter {
-                file: file.to_string(),
-                field: "max_repeat",
-                message: "must be at least 2".into(),
-            });
+        for (field, n) in [
+            ("max_repeat", f.max_repeat),
+            ("max_sequence", f.max_sequence),
+        ] {
+            if n == Some(0) || n == Some(1) {
+                return Err(RuleError::Filter {
+                    file: file.to_string(),
+                    field,
+                    message: "must be at least 2".into(),
+                });
+            }
         }
         self.placeholders.extend(f.placeholders);
         self.stopwords.extend(f.stopwords);
         self.generic_ignore.extend(f.generic_ignore);
         if let Some(n) = f.max_repeat {
             self.max_repeat = Some(self.max_repeat.map_or(n, |m| m.min(n)));
+        }
+        if let Some(n) = f.max_sequence {
+            self.max_sequence = Some(self.max_sequence.map_or(n, |m| m.min(n)));
         }
         Ok(())
     }

@@ -144,6 +144,9 @@ pub struct FiltersSyntax {
     pub stopwords: Vec<String>,
     /// A run of this many identical characters marks a secret as a placeholder.
     pub max_repeat: Option<usize>,
+    /// A sequence of this many characters stepping by one (`abcdef`, `654321`, or two
+    /// interleaved: `a1b2c3d4e5f6`) marks a secret as a placeholder.
+    pub max_sequence: Option<usize>,
     /// Regexes that reject the value of a generic rule (paths, versions, code references).
     #[serde(default)]
     pub generic_ignore: Vec<String>,

@@ -703,6 +703,52 @@ rules:
     }
 
     #[test]
+    fn partner_only_identifiers_need_their_secret() {
+        let m = matcher(&RULES.replace(
+            "    pattern: '\\b(tid-[0-9]{4})\\b'",
+            "    pattern: '\\b(tid-[0-9]{4})\\b'\n    partner_only: true",
+        ));
+        assert!(secrets(&m, b"id tid-4821\n").is_empty());
+        let hay = b"id tid-4821\ntest_secret = Qw3rTy7uI9\n";
+        let mut s = m.scratch();
+        let got = m.find(hay, &mut s);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(&hay[got[0].partner.clone().unwrap()], b"tid-4821");
+    }
+
+    #[test]
+    fn an_inspecting_generic_rule_wins_over_other_generic_rules() {
+        let yaml = |inspect: &str| {
+            format!(
+                r#"
+provider: Test
+rules:
+  - id: generic.first
+    name: First
+    keywords: [token]
+    pattern: 'token=(\S+)'
+    generic: true
+    examples: ["token=Qw3rTy7uI9xZ"]
+  - id: jwt.second
+    name: Second
+    keywords: [token]
+    pattern: 'token=(\S+)'
+    generic: true
+    skip_global_filters: true
+    {inspect}
+    examples: ["token=Qw3rTy7uI9xZ"]
+"#
+            )
+        };
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzY29wZSI6ImFkbWluIn0.Q3vT9xLm2Rk8pZbW4nYc7JfH1sDq6GaE0uKoVi5tXwM";
+        let hay = format!("token={token}");
+        let got = secrets(&matcher(&yaml("inspect: jwt")), hay.as_bytes());
+        assert_eq!(got, vec![("jwt.second".into(), token.into())]);
+        let got = secrets(&matcher(&yaml("")), hay.as_bytes());
+        assert_eq!(got, vec![("generic.first".into(), token.into())]);
+    }
+
+    #[test]
     fn windows_merge_so_dense_hits_stay_linear() {
         let m = matcher(RULES);
         let mut hay = Vec::new();

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::{connection, jwt, pem};
+use super::{connection, csv, jwt, pem};
 use crate::finding::{Confidence, Detail};
 
 /// The checks a rule can name.
@@ -27,6 +27,9 @@ pub enum Inspect {
     /// A password in a connection string: its host decides (documentation hosts: nothing;
     /// local hosts: low, strong passwords only; private networks and the internet: medium).
     Connection,
+    /// A table whose header names a secret column: the finding is narrowed to the first value
+    /// in that column; detail `column`.
+    CsvColumn,
 }
 
 /// What a check concluded about a match it accepts.
@@ -34,6 +37,8 @@ pub enum Inspect {
 pub struct Verdict {
     pub confidence: Confidence,
     pub details: Vec<Detail>,
+    /// The secret, when the check narrows the match to part of it (a CSV field).
+    pub secret: Option<Range<usize>>,
 }
 
 /// A match as a check sees it.
@@ -58,21 +63,33 @@ impl Inspect {
             Inspect::Jwt => jwt::inspect(c),
             Inspect::PrivateKey => pem::inspect(c),
             Inspect::Connection => connection::inspect(c),
+            Inspect::CsvColumn => csv::inspect(c),
         }
     }
 }
 
-/// Runs a rule's check on a confirmed match: `None` rejects it, else its confidence and
-/// details. Rules without `inspect` keep their confidence.
+/// What `apply` settled on: the secret (a check may narrow it), the confidence the check set
+/// (`None`: the rule's own rules decide) and the details.
+pub(super) struct Checked {
+    pub secret: Range<usize>,
+    pub confidence: Option<Confidence>,
+    pub details: Vec<Detail>,
+}
+
+/// Runs a rule's check on a confirmed match: `None` rejects it. Rules without `inspect` pass
+/// unchanged.
 pub(super) fn apply(
     rule: &crate::rules::Rule,
     hay: &[u8],
     caps: &regex_automata::util::captures::Captures,
     secret: Range<usize>,
-    confidence: Confidence,
-) -> Option<(Confidence, Vec<Detail>)> {
+) -> Option<Checked> {
     let Some(kind) = rule.inspect else {
-        return Some((confidence, Vec::new()));
+        return Some(Checked {
+            secret,
+            confidence: None,
+            details: Vec::new(),
+        });
     };
     let compiled = rule.compiled().ok()?;
     let whole = caps.get_match()?.range();
@@ -89,12 +106,16 @@ pub(super) fn apply(
     let v = kind.run(&Candidate {
         hay,
         whole,
-        secret,
+        secret: secret.clone(),
         host,
         weak,
-        confidence,
+        confidence: rule.confidence,
     })?;
-    Some((v.confidence, v.details))
+    Some(Checked {
+        secret: v.secret.unwrap_or(secret),
+        confidence: Some(v.confidence),
+        details: v.details,
+    })
 }
 
 /// Longest value a detail keeps, in characters.

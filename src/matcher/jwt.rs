@@ -190,6 +190,7 @@ fn judge(c: &Candidate<'_>, now: i64) -> Option<Verdict> {
     Some(Verdict {
         confidence,
         details,
+        secret: None,
     })
 }
 

@@ -15,6 +15,7 @@
 
 pub mod checksum;
 mod connection;
+mod csv;
 pub mod decode;
 pub mod entropy;
 pub mod generic;
@@ -324,11 +325,14 @@ impl Matcher {
                     .find_map(|g| caps.get_group(g).filter(|s| !s.is_empty()))
                     .or(Some(m.span())),
             };
-            if let Some(span) = secret {
-                let span = span.range();
-                let accepted = self.accept(rule, &hay[span.clone()]).and_then(|(c, sum)| {
-                    inspect::apply(rule, hay, caps, span.clone(), c).map(|(c, d)| (c, sum, d))
-                });
+            // A rule's check reads the match first (it may narrow the secret); the filters
+            // then judge the secret it settled on.
+            let checked = secret.and_then(|s| inspect::apply(rule, hay, caps, s.range()));
+            if let Some(checked) = checked {
+                let span = checked.secret;
+                let accepted = self
+                    .accept(rule, &hay[span.clone()])
+                    .map(|(c, sum)| (checked.confidence.unwrap_or(c), sum, checked.details));
                 if let Some((confidence, checksum, details)) = accepted {
                     out.push(Match {
                         rule: r,

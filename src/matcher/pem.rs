@@ -313,6 +313,7 @@ pub fn inspect(c: &Candidate<'_>) -> Option<Verdict> {
     Some(Verdict {
         confidence,
         details,
+        secret: None,
     })
 }
 

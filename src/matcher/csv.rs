@@ -1,8 +1,8 @@
 //! Tables (CSV, semicolon- or tab-separated): a column whose header names a secret
 //! (`password`, `api_key`, `client_secret`, `access_token`) holds secrets in the rows below,
-//! none of them labelled on its own line. The rule's match is the header line and the lines
-//! after it; this check finds the column, reads the rows that have the header's shape, and
-//! narrows the finding to the first value in the column. Details: `column`.
+//! none of them labelled on its own line. The rule's match is the header line; this check
+//! finds the column, reads the rows below that have the header's shape, and narrows the
+//! finding to the first value in the column. Details: `column`.
 
 use std::ops::Range;
 
@@ -11,6 +11,8 @@ use crate::finding::Confidence;
 
 /// Most rows read below a header.
 const MAX_ROWS: usize = 50;
+/// Most bytes read below a header.
+const MAX_TABLE: usize = 16 * 1024;
 /// Most columns in a header.
 const MAX_COLUMNS: usize = 64;
 
@@ -95,9 +97,12 @@ pub fn secret_column(name: &[u8]) -> Option<bool> {
 
 /// The `inspect: csv-column` check.
 pub fn inspect(c: &Candidate<'_>) -> Option<Verdict> {
-    let text = &c.hay[c.secret.clone()];
+    // The header line and what follows it, bounded.
+    let start = memchr::memrchr(b'\n', &c.hay[..c.secret.start]).map_or(0, |i| i + 1);
+    let end = c.hay.len().min(c.secret.end.saturating_add(MAX_TABLE));
+    let text = &c.hay[start..end];
     // Each raw line (with its `\r`, if any) and where it starts in the input.
-    let mut lines = text.split(|&b| b == b'\n').scan(c.secret.start, |at, raw| {
+    let mut lines = text.split(|&b| b == b'\n').scan(start, |at, raw| {
         let start = *at;
         *at += raw.len() + 1;
         Some((start, raw.strip_suffix(b"\r").unwrap_or(raw)))
@@ -156,10 +161,11 @@ mod tests {
     use super::*;
 
     fn run(table: &str) -> Option<(String, Verdict)> {
+        let header = table.find('\n').unwrap_or(table.len());
         let c = Candidate {
             hay: table.as_bytes(),
-            whole: 0..table.len(),
-            secret: 0..table.len(),
+            whole: 0..header,
+            secret: 0..header,
             host: None,
             weak: false,
             confidence: Confidence::Medium,

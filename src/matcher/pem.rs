@@ -89,46 +89,28 @@ pub fn read(block: &[u8]) -> Option<KeyBlock> {
     if let Some(rest) = first.strip_prefix("PuTTY-User-Key-File-") {
         return Some(putty(rest, &lines));
     }
-    let label = first
-        .strip_prefix("-----BEGIN ")?
-        .strip_suffix("-----")?
-        .to_string();
-    let mut headers = Vec::new();
-    let mut body = String::new();
-    let mut crc = None;
-    for l in &lines[1..] {
-        if l.starts_with("-----END ") {
-            break;
-        }
-        if let Some((name, value)) = l.split_once(':') {
-            headers.push((name.trim().to_string(), value.trim().to_string()));
-        } else if label == "PGP PRIVATE KEY BLOCK" && l.len() == 5 && l.starts_with('=') {
-            crc = Some(l[1..].to_string());
-        } else if is_base64_line(l) {
-            body.push_str(l);
-        } else {
-            break;
-        }
-    }
-    let data = decode::base64(body.as_bytes());
-    let legacy_encrypted = headers
-        .iter()
-        .any(|(n, v)| n == "Proc-Type" && v.contains("ENCRYPTED"));
-    Some(match label.as_str() {
+    let label = first.strip_prefix("-----BEGIN ")?.strip_suffix("-----")?;
+    let armor = Armor::read(label, &lines[1..]);
+    let data = decode::base64(armor.body.as_bytes());
+    Some(match label {
         "OPENSSH PRIVATE KEY" => openssh(data.as_deref()),
         "PGP PRIVATE KEY BLOCK" => KeyBlock {
             format: "OpenPGP",
             encrypted: false,
-            structure: pgp(data.as_deref(), crc.as_deref()),
+            structure: pgp(data.as_deref(), armor.crc.as_deref()),
         },
         _ => {
-            let format = match label.as_str() {
+            let format = match label {
                 "RSA PRIVATE KEY" => "PKCS#1 (RSA)",
                 "EC PRIVATE KEY" => "SEC1 (EC)",
                 "DSA PRIVATE KEY" => "DSA",
                 "ENCRYPTED PRIVATE KEY" | "PRIVATE KEY" => "PKCS#8",
                 _ => return None,
             };
+            let legacy_encrypted = armor
+                .headers
+                .iter()
+                .any(|(n, v)| n == "Proc-Type" && v.contains("ENCRYPTED"));
             let structure = match data.as_deref() {
                 None => Structure::Malformed,
                 Some(d) if legacy_encrypted => cipher_blocks(d),
@@ -141,6 +123,41 @@ pub fn read(block: &[u8]) -> Option<KeyBlock> {
             }
         }
     })
+}
+
+/// What lies between the BEGIN and END lines: RFC 1421 / OpenPGP headers, the base64 body
+/// (up to the first line that is neither), and an OpenPGP `=XXXX` checksum.
+struct Armor {
+    headers: Vec<(String, String)>,
+    body: String,
+    crc: Option<String>,
+}
+
+impl Armor {
+    fn read(label: &str, lines: &[String]) -> Armor {
+        let mut armor = Armor {
+            headers: Vec::new(),
+            body: String::new(),
+            crc: None,
+        };
+        for l in lines {
+            if l.starts_with("-----END ") {
+                break;
+            }
+            if let Some((name, value)) = l.split_once(':') {
+                armor
+                    .headers
+                    .push((name.trim().to_string(), value.trim().to_string()));
+            } else if label == "PGP PRIVATE KEY BLOCK" && l.len() == 5 && l.starts_with('=') {
+                armor.crc = Some(l[1..].to_string());
+            } else if is_base64_line(l) {
+                armor.body.push_str(l);
+            } else {
+                break;
+            }
+        }
+        armor
+    }
 }
 
 /// One DER SEQUENCE spanning exactly `d`.

@@ -419,7 +419,7 @@ fn user_rules_are_checked_and_used() {
 #[test]
 fn failing_examples_make_rules_check_fail() {
     let broken = USER_RULE.replace("secret: acme_k3j5h7g9f2d4", "secret: acme_000000000000");
-    let broken = broken.replace("['acme_short']", "['acme_a1b2c3d4e5f6']");
+    let broken = broken.replace("['acme_short']", "['acme_k8s2m7p4v9n3']");
     let dir = tree(&[("rules/acme.yaml", &broken)]);
     keyhound()
         .current_dir(dir.path())

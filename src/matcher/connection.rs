@@ -27,8 +27,9 @@ use crate::finding::Confidence;
 /// Below this entropy (bits per byte) a password is weak whatever its shape.
 const WEAK_ENTROPY: f64 = 2.5;
 
-/// Largest input searched for a docker-compose service definition.
-const MAX_COMPOSE_SCAN: usize = 1 << 20;
+/// Largest input searched for a docker-compose service definition (compose files are small;
+/// the bound keeps a file full of connection strings linear).
+const MAX_COMPOSE_SCAN: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostClass {

@@ -210,8 +210,9 @@ fn openssh(data: Option<&[u8]>) -> KeyBlock {
     };
     let string = |rest: &mut &[u8]| -> Option<Vec<u8>> {
         let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-        let s = rest.get(4..4 + n)?.to_vec();
-        *rest = &rest[4 + n..];
+        let end = n.checked_add(4)?;
+        let s = rest.get(4..end)?.to_vec();
+        *rest = &rest[end..];
         Some(s)
     };
     let Some(cipher) = string(&mut rest) else {
@@ -272,7 +273,7 @@ fn putty(version: &str, lines: &[String]) -> KeyBlock {
             }
             _ => {}
         }
-        i += 1;
+        i = i.saturating_add(1);
     }
     key
 }
@@ -513,6 +514,7 @@ mod tests {
             b"-----BEGIN PRIVATE KEY-----\nMIIB\n",
             b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA/////w==\n",
             b"PuTTY-User-Key-File-2: x\nPrivate-Lines: 99999999999999999999\n",
+            b"PuTTY-User-Key-File-2: x\nPrivate-Lines: 18446744073709551615\nAAAA\n",
             b"\xff\xfe-----BEGIN",
         ] {
             let _ = read(t);

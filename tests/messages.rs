@@ -24,11 +24,11 @@ fn a_missing_file_names_its_cause_once() {
         ),
         (
             &["scan", "--config", "missing.yaml", "t.txt"][..],
-            "keyhound: error: missing.yaml: cannot read configuration: ",
+            "keyhound: error: cannot read the configuration: missing.yaml: cannot read: ",
         ),
         (
             &["scan", "--baseline", "missing.yaml", "t.txt"][..],
-            "keyhound: error: missing.yaml: cannot read baseline: ",
+            "keyhound: error: cannot read the baseline: missing.yaml: cannot read: ",
         ),
     ] {
         let (code, stderr) = run(args);

@@ -19,10 +19,15 @@
 //! offline checksums. Paired rules then pick up their partner (an AWS secret key its key id).
 
 pub mod checksum;
+mod connection;
+mod csv;
 pub mod decode;
 pub mod entropy;
 pub mod generic;
+pub mod inspect;
+mod jwt;
 pub mod keywords;
+mod pem;
 mod resolve;
 mod windows;
 
@@ -31,7 +36,7 @@ use std::sync::Arc;
 
 use regex_automata::{meta, util::captures::Captures, Input};
 
-use crate::finding::{ChecksumState, Confidence};
+use crate::finding::{ChecksumState, Confidence, Detail};
 use crate::rules::{syntax::ChecksumKind, Rule, RuleSet, SecretGroup};
 use keywords::{KeywordScratch, Keywords};
 
@@ -48,6 +53,8 @@ pub struct Match {
     pub checksum: Option<ChecksumState>,
     /// Set when the secret was found inside encoded text: `span` is then the encoded text.
     pub decoded: Option<Decoded>,
+    /// What the rule's `inspect` check read from the secret.
+    pub details: Vec<Detail>,
 }
 
 /// A secret found after decoding: the decoded secret and how it was encoded.
@@ -185,6 +192,8 @@ impl Matcher {
         out.sort_by_key(|m| (m.span.start, m.rule));
         resolve::drop_generic_overlaps(&self.rules.rules, &mut out);
         resolve::pair_up(&self.rules.rules, hay, &mut out);
+        // Identifiers are reported only as partners, which `pair_up` has attached.
+        out.retain(|m| !self.rules.rules[m.rule].partner_only);
         out
     }
 
@@ -282,6 +291,7 @@ impl Matcher {
                     partner: None,
                     confidence: inner.confidence,
                     checksum: inner.checksum,
+                    details: inner.details,
                     decoded: Some(Decoded {
                         secret,
                         encoding: inner.decoded.as_ref().map_or(encoding, |d| d.encoding),
@@ -325,9 +335,15 @@ impl Matcher {
                     .find_map(|g| caps.get_group(g).filter(|s| !s.is_empty()))
                     .or(Some(m.span())),
             };
-            if let Some(span) = secret {
-                let span = span.range();
-                if let Some((confidence, checksum)) = self.accept(rule, &hay[span.clone()]) {
+            // A rule's check reads the match first (it may narrow the secret); the filters
+            // then judge the secret it settled on.
+            let checked = secret.and_then(|s| inspect::apply(rule, hay, caps, s.range()));
+            if let Some(checked) = checked {
+                let span = checked.secret;
+                let accepted = self
+                    .accept(rule, &hay[span.clone()])
+                    .map(|(c, sum)| (checked.confidence.unwrap_or(c), sum, checked.details));
+                if let Some((confidence, checksum, details)) = accepted {
                     out.push(Match {
                         rule: r,
                         span,
@@ -335,6 +351,7 @@ impl Matcher {
                         confidence,
                         checksum,
                         decoded: None,
+                        details,
                     });
                 }
             }
@@ -371,6 +388,11 @@ impl Matcher {
                     return None;
                 }
             }
+            if let Some(n) = filters.max_sequence {
+                if entropy::longest_sequence(secret) >= n {
+                    return None;
+                }
+            }
             let c = filters.compiled();
             if let Some(stop) = &c.stopwords {
                 if stop.is_match(secret) {
@@ -395,12 +417,15 @@ impl Matcher {
             }
         }
         if rule.generic {
-            if let Some(ignore) = &filters.compiled().generic_ignore {
-                if ignore.is_match(secret) {
-                    return None;
-                }
+            // `generic_ignore` is one of the global filters.
+            let ignore = (!rule.skip_global_filters)
+                .then(|| filters.compiled().generic_ignore.as_ref())
+                .flatten();
+            if ignore.is_some_and(|i| i.is_match(secret)) {
+                return None;
             }
-            if !generic::plausible_secret(secret) {
+            // A rule that inspects its matches judges the value itself.
+            if rule.inspect.is_none() && !generic::plausible_secret(secret) {
                 return None;
             }
         }
@@ -603,6 +628,52 @@ rules:
             let got = secrets(&matcher(&yaml(true)), hay);
             assert_eq!(got, vec![("test.line".into(), "Zq9vX2mK7pL4".into())]);
         }
+    }
+
+    #[test]
+    fn partner_only_identifiers_need_their_secret() {
+        let m = matcher(&RULES.replace(
+            "    pattern: '\\b(tid-[0-9]{4})\\b'",
+            "    pattern: '\\b(tid-[0-9]{4})\\b'\n    partner_only: true",
+        ));
+        assert!(secrets(&m, b"id tid-4821\n").is_empty());
+        let hay = b"id tid-4821\ntest_secret = Qw3rTy7uI9\n";
+        let mut s = m.scratch();
+        let got = m.find(hay, &mut s);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(&hay[got[0].partner.clone().unwrap()], b"tid-4821");
+    }
+
+    #[test]
+    fn an_inspecting_generic_rule_wins_over_other_generic_rules() {
+        let yaml = |inspect: &str| {
+            format!(
+                r#"
+provider: Test
+rules:
+  - id: generic.first
+    name: First
+    keywords: [token]
+    pattern: 'token=(\S+)'
+    generic: true
+    examples: ["token=Qw3rTy7uI9xZ"]
+  - id: jwt.second
+    name: Second
+    keywords: [token]
+    pattern: 'token=(\S+)'
+    generic: true
+    skip_global_filters: true
+    {inspect}
+    examples: ["token=Qw3rTy7uI9xZ"]
+"#
+            )
+        };
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzY29wZSI6ImFkbWluIn0.Q3vT9xLm2Rk8pZbW4nYc7JfH1sDq6GaE0uKoVi5tXwM";
+        let hay = format!("token={token}");
+        let got = secrets(&matcher(&yaml("inspect: jwt")), hay.as_bytes());
+        assert_eq!(got, vec![("jwt.second".into(), token.into())]);
+        let got = secrets(&matcher(&yaml("")), hay.as_bytes());
+        assert_eq!(got, vec![("generic.first".into(), token.into())]);
     }
 
     #[test]

@@ -9,41 +9,70 @@ use super::Match;
 use crate::rules::Rule;
 
 /// A provider rule knows the format better than a generic rule: when both capture
-/// overlapping secrets, keep the provider's; of two generic rules on the same value, keep the
-/// first. `out` is sorted by start.
+/// overlapping secrets, keep the provider's. Of two generic rules on the same value, one that
+/// read the value's structure (`inspect`) wins, else the first. `out` is sorted by start.
 pub(super) fn drop_generic_overlaps(rules: &[Rule], out: &mut Vec<Match>) {
     if !out.iter().any(|m| rules[m.rule].generic) {
         return;
     }
-    // Provider spans by start, with the furthest end among each prefix: a span overlaps one
-    // of them when the furthest end of those starting before it ends lies past its start.
-    let mut starts = Vec::new();
-    let mut reach = Vec::new();
-    for m in out.iter().filter(|m| !rules[m.rule].generic) {
-        starts.push(m.span.start);
-        reach.push(
-            reach
-                .last()
-                .map_or(m.span.end, |&r: &usize| r.max(m.span.end)),
-        );
+    let specific = Spans::new(
+        out.iter()
+            .filter(|m| !rules[m.rule].generic)
+            .map(|m| &m.span),
+    );
+    let mut keep = vec![true; out.len()];
+    let mut checked = Spans::default();
+    for inspected in [true, false] {
+        // Generic spans of this kind kept so far start no later than the one at hand: it
+        // overlaps one of them when their furthest end lies past its start.
+        let mut reach: Option<usize> = None;
+        let mut kept = Vec::new();
+        for (i, m) in out.iter().enumerate() {
+            let rule = &rules[m.rule];
+            if !rule.generic || rule.inspect.is_some() != inspected {
+                continue;
+            }
+            if specific.overlaps(&m.span)
+                || checked.overlaps(&m.span)
+                || reach.is_some_and(|r| r > m.span.start)
+            {
+                keep[i] = false;
+            } else {
+                reach = Some(reach.map_or(m.span.end, |r| r.max(m.span.end)));
+                kept.push(&m.span);
+            }
+        }
+        if inspected {
+            checked = Spans::new(kept.into_iter());
+        }
     }
-    let overlaps_specific = |s: &Range<usize>| {
-        let k = starts.partition_point(|&st| st < s.end);
-        k > 0 && reach[k - 1] > s.start
-    };
-    // Generic spans kept so far start no later than the one at hand: it overlaps one of them
-    // when their furthest end lies past its start.
-    let mut kept_reach: Option<usize> = None;
-    out.retain(|m| {
-        if !rules[m.rule].generic {
-            return true;
+    let mut k = keep.into_iter();
+    out.retain(|_| k.next().unwrap_or(true));
+}
+
+/// Spans sorted by start, with the furthest end among each prefix: a span overlaps one of
+/// them when the furthest end of those starting before it ends lies past its start.
+#[derive(Default)]
+struct Spans {
+    starts: Vec<usize>,
+    reach: Vec<usize>,
+}
+
+impl Spans {
+    fn new<'a>(spans: impl Iterator<Item = &'a Range<usize>>) -> Spans {
+        let mut s = Spans::default();
+        for span in spans {
+            s.starts.push(span.start);
+            let r = s.reach.last().map_or(span.end, |&r| r.max(span.end));
+            s.reach.push(r);
         }
-        if overlaps_specific(&m.span) || kept_reach.is_some_and(|r| r > m.span.start) {
-            return false;
-        }
-        kept_reach = Some(kept_reach.map_or(m.span.end, |r| r.max(m.span.end)));
-        true
-    });
+        s
+    }
+
+    fn overlaps(&self, s: &Range<usize>) -> bool {
+        let k = self.starts.partition_point(|&st| st < s.end);
+        k > 0 && self.reach[k - 1] > s.start
+    }
 }
 
 /// Attaches to each paired rule's match the nearest match of its partner rule within the

@@ -155,6 +155,8 @@ pub struct CompiledRule {
     pub single_line: bool,
     pub allow: Option<meta::Regex>,
     pub stopwords: Option<aho_corasick::AhoCorasick>,
+    /// Compiled `weak` patterns.
+    pub weak: Option<meta::Regex>,
 }
 
 #[derive(Debug)]
@@ -177,6 +179,9 @@ pub struct Rule {
     pub generic: bool,
     pub skip_global_filters: bool,
     pub decode: Option<crate::matcher::decode::Encoding>,
+    pub inspect: Option<crate::matcher::inspect::Inspect>,
+    pub weak: Vec<String>,
+    pub partner_only: bool,
     pub examples: Vec<ExampleSyntax>,
     pub negative_examples: Vec<String>,
     /// The live check `--validate` runs, if the rule declares one.
@@ -234,6 +239,12 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         let pats: Vec<&str> = rule.allow.iter().map(String::as_str).collect();
         Some(build_regex_many(&pats).map_err(|e| format!("allow: {e}"))?)
     };
+    let weak = if rule.weak.is_empty() {
+        None
+    } else {
+        let pats: Vec<&str> = rule.weak.iter().map(String::as_str).collect();
+        Some(build_regex_many(&pats).map_err(|e| format!("weak: {e}"))?)
+    };
     let stopwords = if rule.stopwords.is_empty() {
         None
     } else {
@@ -251,6 +262,7 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         single_line: rule.single_line,
         allow,
         stopwords,
+        weak,
     })
 }
 
@@ -260,6 +272,7 @@ pub struct Filters {
     pub placeholders: Vec<String>,
     pub stopwords: Vec<String>,
     pub max_repeat: Option<usize>,
+    pub max_sequence: Option<usize>,
     pub generic_ignore: Vec<String>,
     compiled: OnceLock<CompiledFilters>,
 }
@@ -320,18 +333,26 @@ impl Filters {
                 message: "empty stopword".into(),
             });
         }
-        if f.max_repeat == Some(0) || f.max_repeat == Some(1) {
-            return Err(RuleError::Filter {
-                file: file.to_string(),
-                field: "max_repeat",
-                message: "must be at least 2".into(),
-            });
+        for (field, n) in [
+            ("max_repeat", f.max_repeat),
+            ("max_sequence", f.max_sequence),
+        ] {
+            if n == Some(0) || n == Some(1) {
+                return Err(RuleError::Filter {
+                    file: file.to_string(),
+                    field,
+                    message: "must be at least 2".into(),
+                });
+            }
         }
         self.placeholders.extend(f.placeholders);
         self.stopwords.extend(f.stopwords);
         self.generic_ignore.extend(f.generic_ignore);
         if let Some(n) = f.max_repeat {
             self.max_repeat = Some(self.max_repeat.map_or(n, |m| m.min(n)));
+        }
+        if let Some(n) = f.max_sequence {
+            self.max_sequence = Some(self.max_sequence.map_or(n, |m| m.min(n)));
         }
         Ok(())
     }
@@ -727,6 +748,9 @@ fn validate_rule(
         generic: r.generic,
         skip_global_filters: r.skip_global_filters,
         decode: r.decode,
+        inspect: r.inspect,
+        weak: r.weak,
+        partner_only: r.partner_only,
         examples: r.examples,
         negative_examples: r.negative_examples,
         validate,

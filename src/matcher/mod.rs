@@ -22,7 +22,7 @@ pub mod keywords;
 use std::ops::Range;
 use std::sync::Arc;
 
-use regex_automata::{meta, util::captures::Captures, Input};
+use regex_automata::{meta, util::captures::Captures, Anchored, Input};
 
 use crate::finding::{ChecksumState, Confidence};
 use crate::rules::{syntax::ChecksumKind, Rule, RuleSet, SecretGroup};
@@ -70,6 +70,10 @@ pub struct Matcher {
     keywords: Keywords,
     /// For each automaton pattern, the rules that own that keyword.
     keyword_rules: Vec<Vec<u32>>,
+    /// Rules without keywords (path rules): each with the most bytes it runs over. Text ones
+    /// run on whole text content up to that size, binary ones on the head of binary content.
+    anchored_text: Vec<(u32, usize)>,
+    anchored_binary: Vec<(u32, usize)>,
 }
 
 /// Per-thread working memory for `Matcher::find`. Cloning gives an independent copy.
@@ -103,10 +107,20 @@ impl Matcher {
             }
         }
         let automaton = Keywords::new(&keywords)?;
+        let (mut anchored_text, mut anchored_binary) = (Vec::new(), Vec::new());
+        for (i, rule) in rules.rules.iter().enumerate().filter(|(_, r)| r.anchored()) {
+            let limit = rule.window.unwrap_or(crate::rules::ANCHORED_WINDOW);
+            match rule.binary {
+                true => anchored_binary.push((i as u32, limit)),
+                false => anchored_text.push((i as u32, limit)),
+            }
+        }
         Ok(Matcher {
             rules,
             keywords: automaton,
             keyword_rules,
+            anchored_text,
+            anchored_binary,
         })
     }
 
@@ -146,6 +160,13 @@ impl Matcher {
             self.confirm(hay, r as usize, start..end, scratch, &mut out);
         }
         scratch.windows = windows;
+        if depth == 0 {
+            for &(r, limit) in &self.anchored_text {
+                if hay.len() <= limit {
+                    self.confirm_anchored(hay, r as usize, hay.len(), scratch, &mut out);
+                }
+            }
+        }
         if out.is_empty() {
             return out;
         }
@@ -159,6 +180,66 @@ impl Matcher {
         self.drop_generic_overlaps(&mut out);
         self.pair_up(hay, &mut out);
         out
+    }
+
+    /// Matches of the binary rules (magic bytes) in the head of binary content.
+    pub fn find_binary(&self, hay: &[u8], scratch: &mut Scratch) -> Vec<Match> {
+        let mut out = Vec::new();
+        for &(r, limit) in &self.anchored_binary {
+            self.confirm_anchored(hay, r as usize, limit.min(hay.len()), scratch, &mut out);
+        }
+        out
+    }
+
+    /// Whether any rule runs on binary content.
+    pub fn has_binary_rules(&self) -> bool {
+        !self.anchored_binary.is_empty()
+    }
+
+    /// A rule without keywords: its pattern must match at the start of `hay[..end]`, and again
+    /// right where the previous match ended (one match per entry of a credential file).
+    fn confirm_anchored(
+        &self,
+        hay: &[u8],
+        r: usize,
+        end: usize,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.rules.rules[r];
+        let Ok(compiled) = rule.compiled() else {
+            return;
+        };
+        let (cache, caps) = scratch.regex[r].get_or_insert_with(|| {
+            (
+                compiled.regex.create_cache(),
+                compiled.regex.create_captures(),
+            )
+        });
+        let mut at = 0;
+        while at < end {
+            let input = Input::new(hay).span(at..end).anchored(Anchored::Yes);
+            compiled.regex.search_captures_with(cache, &input, caps);
+            let Some(m) = caps.get_match() else {
+                break;
+            };
+            if let Some(span) = secret_span(compiled, caps, m.span()) {
+                if let Some((confidence, checksum)) = self.accept(rule, &hay[span.clone()]) {
+                    out.push(Match {
+                        rule: r,
+                        span,
+                        partner: None,
+                        confidence,
+                        checksum,
+                        decoded: None,
+                    });
+                }
+            }
+            if m.end() <= at {
+                break;
+            }
+            at = m.end();
+        }
     }
 
     /// Replaces each match of a decode rule by the matches found in its decoded text, placed at
@@ -309,14 +390,7 @@ impl Matcher {
             let Some(m) = caps.get_match() else {
                 break;
             };
-            let secret = match compiled.secret_group {
-                SecretGroup::Index(g) => caps.get_group(g),
-                _ => (1..caps.group_len())
-                    .find_map(|g| caps.get_group(g).filter(|s| !s.is_empty()))
-                    .or(Some(m.span())),
-            };
-            if let Some(span) = secret {
-                let span = span.range();
+            if let Some(span) = secret_span(compiled, caps, m.span()) {
                 if let Some((confidence, checksum)) = self.accept(rule, &hay[span.clone()]) {
                     out.push(Match {
                         rule: r,
@@ -355,7 +429,8 @@ impl Matcher {
             }
         }
         let filters = &self.rules.filters;
-        if !rule.skip_global_filters {
+        // The head of a binary file is no placeholder: only the rule's own checks apply.
+        if !rule.skip_global_filters && !rule.binary {
             if let Some(n) = filters.max_repeat {
                 if entropy::longest_run(secret) >= n {
                     return None;
@@ -411,7 +486,8 @@ impl Matcher {
     }
 
     /// A provider rule knows the format better than a generic rule: when both capture
-    /// overlapping secrets, keep the provider's.
+    /// overlapping secrets, keep the provider's. A path rule's match only counts where the
+    /// path fits, which the matcher does not know: it never displaces a generic match here.
     fn drop_generic_overlaps(&self, out: &mut Vec<Match>) {
         let rules = &self.rules.rules;
         if !out.iter().any(|m| rules[m.rule].generic) {
@@ -419,7 +495,7 @@ impl Matcher {
         }
         let specific: Vec<Range<usize>> = out
             .iter()
-            .filter(|m| !rules[m.rule].generic)
+            .filter(|m| !rules[m.rule].generic && rules[m.rule].path.is_none())
             .map(|m| m.span.clone())
             .collect();
         out.retain(|m| {
@@ -488,6 +564,22 @@ impl Matcher {
             keep
         });
     }
+}
+
+/// The secret's span in a match: the rule's secret group, else the first group that matched
+/// a non-empty text, else the whole match.
+fn secret_span(
+    compiled: &crate::rules::CompiledRule,
+    caps: &Captures,
+    whole: regex_automata::Span,
+) -> Option<Range<usize>> {
+    let span = match compiled.secret_group {
+        SecretGroup::Index(g) => caps.get_group(g),
+        _ => (1..caps.group_len())
+            .find_map(|g| caps.get_group(g).filter(|s| !s.is_empty()))
+            .or(Some(whole)),
+    };
+    span.map(|s| s.range())
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             "    {}",
             st.paint(Style::new().effects(Effects::DIMMED), &facts(r, f))
         )?;
-        origin(&st, f, out)?;
+        origin(&st, f, &f.origin, out)?;
         validation(&st, f, out)?;
         if let Some(u) = &f.rotate {
             writeln!(out, "    rotate: {}", sanitize(u))?;
@@ -93,9 +93,10 @@ fn commit_text(c: &Commit, with_email: bool) -> String {
 }
 
 /// What the finding's origin adds: the commit of an added line or message, the history of
-/// a secret in a repository.
-fn origin(st: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
-    match &f.origin {
+/// a secret in a repository (for an archive member: of its archive).
+fn origin(st: &Paint, f: &Finding, o: &Origin, out: &mut dyn Write) -> io::Result<()> {
+    match o {
+        Origin::Member { archive, .. } => origin(st, f, archive, out),
         Origin::Added {
             commit: Some(c), ..
         } => writeln!(out, "    commit {}", commit_text(c, true)),

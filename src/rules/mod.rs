@@ -40,6 +40,9 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 const DEFAULT_WINDOW: usize = 512;
 /// Largest automatic window; patterns that can match more (PEM bodies) set `window`.
 pub(crate) const MAX_AUTO_WINDOW: usize = 4096;
+/// Default `window` of a rule without keywords: the largest content (or, for binary rules,
+/// the head of the content) its pattern runs over.
+pub(crate) const ANCHORED_WINDOW: usize = 4096;
 
 /// Errors from reading, parsing or validating rule files.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +150,8 @@ pub struct CompiledRule {
     pub single_line: bool,
     pub allow: Option<meta::Regex>,
     pub stopwords: Option<aho_corasick::AhoCorasick>,
+    /// The rule's `path`, compiled.
+    pub path: Option<meta::Regex>,
 }
 
 #[derive(Debug)]
@@ -156,6 +161,11 @@ pub struct Rule {
     pub provider: String,
     pub keywords: Vec<String>,
     pub pattern: String,
+    /// The paths the rule reports in (a regex); `None`: every path.
+    pub path: Option<String>,
+    /// Runs over the head of binary content (with `path`, without keywords).
+    pub binary: bool,
+    pub negative_paths: Vec<String>,
     pub min_entropy: Option<f64>,
     pub confidence: Confidence,
     pub rotate: Option<String>,
@@ -184,6 +194,19 @@ impl Rule {
             .get_or_init(|| compile_rule(self))
             .as_ref()
             .map_err(|e| e.as_str())
+    }
+
+    /// Whether the rule reports at `path`: always, unless it has a `path` pattern.
+    pub fn path_allows(&self, path: &str) -> bool {
+        match self.compiled() {
+            Ok(c) => c.path.as_ref().is_none_or(|re| re.is_match(path)),
+            Err(_) => false,
+        }
+    }
+
+    /// Whether the rule has no keywords and runs at the start of the content instead.
+    pub fn anchored(&self) -> bool {
+        self.keywords.is_empty()
     }
 }
 
@@ -219,7 +242,14 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         }
         g => g,
     };
+    let path = match &rule.path {
+        Some(p) => Some(build_regex(p).map_err(|e| format!("path: {e}"))?),
+        None => None,
+    };
     let window = rule.window.unwrap_or_else(|| {
+        if rule.anchored() {
+            return ANCHORED_WINDOW;
+        }
         // The longest match bounds how far from a keyword a match can reach.
         match regex_automata::util::syntax::parse_with(
             &rule.pattern,
@@ -255,6 +285,7 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         single_line: rule.single_line,
         allow,
         stopwords,
+        path,
     })
 }
 
@@ -443,6 +474,8 @@ impl RuleSet {
                     if let Err(e) = rule.compiled() {
                         let field = if e.starts_with("secret_group") {
                             "secret_group"
+                        } else if e.starts_with("path:") {
+                            "path"
                         } else {
                             "pattern"
                         };
@@ -709,8 +742,20 @@ fn validate_rule(
             ))
         }
     };
-    if r.keywords.is_empty() {
-        return Err(err("keywords", "at least one keyword is required".into()));
+    if r.keywords.is_empty() && r.path.is_none() {
+        return Err(err(
+            "keywords",
+            "at least one keyword is required (only a rule with `path` may have none)".into(),
+        ));
+    }
+    if r.binary && (r.path.is_none() || !r.keywords.is_empty()) {
+        return Err(err(
+            "binary",
+            "a binary rule needs `path` and no keywords: it runs on the head of the content".into(),
+        ));
+    }
+    if r.path.as_deref() == Some("") {
+        return Err(err("path", "must not be empty".into()));
     }
     if let Some(k) = r.keywords.iter().find(|k| k.len() < 3) {
         return Err(err(
@@ -753,6 +798,9 @@ fn validate_rule(
         provider,
         keywords: r.keywords,
         pattern: r.pattern,
+        path: r.path,
+        binary: r.binary,
+        negative_paths: r.negative_paths,
         min_entropy: r.min_entropy,
         confidence: r.confidence,
         rotate: r.rotate,

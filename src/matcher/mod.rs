@@ -767,6 +767,46 @@ rules:
     }
 
     #[test]
+    fn rules_without_keywords_match_from_the_start_entry_after_entry() {
+        let m = matcher(
+            r#"
+provider: Test
+rules:
+  - id: test.entries
+    name: Entries
+    path: '(?:^|/)\.entries$'
+    pattern: '[a-z]+:([A-Za-z0-9]{6,})\n'
+    window: 64
+    rotate: https://example.com/rotate
+    examples: ["ab:Qw3rTy7u\n"]
+  - id: test.magic
+    name: Magic
+    path: '\.bin$'
+    binary: true
+    pattern: '(?s)(\xfe\xed.{4})'
+    rotate: https://example.com/rotate
+    examples: ["feed00000000"]
+"#,
+        );
+        let got = secrets(&m, b"ab:Qw3rTy7u\ncd:Zx9vB2nM\n");
+        assert_eq!(got.len(), 2, "{got:?}");
+        // Only from the start, and only on content no larger than the window.
+        assert!(secrets(&m, b"x\nab:Qw3rTy7u\n").is_empty());
+        let mut long = b"ab:Qw3rTy7u\n".to_vec();
+        long.extend([b'z'; 64]);
+        assert!(secrets(&m, &long).is_empty());
+        // Binary rules run only where asked, on the head of the content.
+        let mut s = m.scratch();
+        assert!(m.find(b"\xfe\xed\x00\x01\x02\x03", &mut s).is_empty());
+        let bin = m.find_binary(b"\xfe\xed\x00\x01\x02\x03rest", &mut s);
+        assert_eq!(bin.len(), 1);
+        assert_eq!(bin[0].span, 0..6);
+        assert!(m
+            .find_binary(b"x\xfe\xed\x00\x01\x02\x03", &mut s)
+            .is_empty());
+    }
+
+    #[test]
     fn windows_merge_so_dense_hits_stay_linear() {
         let m = matcher(RULES);
         let mut hay = Vec::new();

@@ -624,6 +624,51 @@ mod tests {
     }
 
     #[test]
+    fn formats_are_told_by_magic_bytes() {
+        assert_eq!(detect(b"PK\x03\x04rest"), Some(Kind::Zip));
+        assert_eq!(detect(b"\x1f\x8b\x08\x00"), Some(Kind::Gzip));
+        assert_eq!(detect(b"BZh91AY&SYxx"), Some(Kind::Bzip2));
+        assert_eq!(detect(b"\xfd7zXZ\x00\x00"), Some(Kind::Xz));
+        assert_eq!(detect(b"\x28\xb5\x2f\xfd\x00"), Some(Kind::Zstd));
+        assert_eq!(detect(b"BZh9 is not bzip2"), None);
+        assert_eq!(detect(b"plain text"), None);
+        let mut tar = [0u8; 512];
+        tar[..5].copy_from_slice(b"a.txt");
+        tar[257..263].copy_from_slice(b"ustar\0");
+        assert_eq!(detect(&tar), None); // checksum missing
+        let sum: u32 = tar.iter().map(|&b| u32::from(b)).sum::<u32>() + 8 * 32;
+        tar[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        assert_eq!(detect(&tar), Some(Kind::Tar));
+    }
+
+    #[test]
+    fn the_guard_stops_at_the_inflated_budget_and_at_the_ratio() {
+        let inflated = Cell::new(MAX_INFLATED - 10);
+        let plenty = Cell::new(u64::MAX / MAX_RATIO);
+        let mut g = Guard::new(io::repeat(0).take(100), &inflated, Ratio::Declared(&plenty));
+        let e = io::copy(&mut g, &mut io::sink()).unwrap_err();
+        assert!(matches!(
+            e.get_ref().unwrap().downcast_ref(),
+            Some(Limit::Inflated)
+        ));
+
+        let inflated = Cell::new(0);
+        let small = Cell::new(10_000);
+        let mut g = Guard::new(io::repeat(0), &inflated, Ratio::Counted(&small));
+        let e = io::copy(&mut g, &mut io::sink()).unwrap_err();
+        assert!(matches!(
+            e.get_ref().unwrap().downcast_ref(),
+            Some(Limit::Ratio)
+        ));
+        // It stopped soon after the first MiB, at 100 times the input at most.
+        assert!(
+            inflated.get() <= (1 << 20) + (64 << 10),
+            "{}",
+            inflated.get()
+        );
+    }
+
+    #[test]
     fn a_zip_directory_claiming_too_many_entries_is_refused() {
         let mut z = b"PK\x05\x06\0\0\0\0".to_vec();
         z.extend_from_slice(&100u16.to_le_bytes());

@@ -280,6 +280,19 @@ fn an_archive_only_history_holds_is_opened_and_placed() {
     assert_eq!(f["commit"]["id"], added.as_str());
     assert_eq!(f["history"]["path"], "dist/app.jar");
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    // The text report gives the archive's history, at the member's location.
+    let out = repo
+        .keyhound()
+        .args(["scan", ".", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("dist/app.jar!config/app.properties:12:"),
+        "{text}"
+    );
+    assert!(text.contains("history: introduced in"), "{text}");
+    assert!(!text.contains(" as dist/app.jar"), "{text}");
 }
 
 #[test]

@@ -123,7 +123,12 @@ fn history(st: &Paint, f: &Finding, h: &History, out: &mut dyn Write) -> io::Res
     if let Some(c) = &h.introduced {
         parts.push(format!("introduced in {}", commit_text(c, false)));
     }
-    if !f.location.path.ends_with(&h.path) {
+    // An archive member's history is its archive's.
+    let shown = f
+        .origin
+        .member()
+        .map_or(f.location.path.as_str(), |(p, _)| p);
+    if !shown.ends_with(&h.path) {
         parts.push(format!("as {}", sanitize(&h.path)));
     }
     parts.push(format!(

@@ -307,7 +307,7 @@ impl Scanned {
             .iter()
             .filter_map(|i| Some((i.commit.as_ref()?.id.as_str(), i.order)))
             .collect();
-        let rank_of = |f: &Finding| match &f.origin {
+        let rank_of = |f: &Finding| match f.origin.outer() {
             Origin::Added {
                 commit: Some(c), ..
             } => rank.get(c.id.as_str()).copied().unwrap_or(0),

@@ -76,13 +76,19 @@ pub fn run(scope: &Scope, opts: &ScanOptions, quiet: bool) -> Result<ScopeRun> {
     let mut notes = Vec::new();
     let set = Arc::new(load_rules(opts, &scope.config, &mut notes)?);
     let matcher = Matcher::new(Arc::clone(&set))?;
-    let scanner = Scanner::new(matcher).with_allow_comments(opts.allow_comments);
+    let scanner = Scanner::new(matcher)
+        .with_allow_comments(opts.allow_comments)
+        .with_archives(opts.max_archive_depth, opts.max_file_size);
     let mut details = Vec::new();
     let outcome = match (&opts.mode, &scope.repo) {
         (Mode::Paths, _) => run_paths(scope, opts, scanner, quiet, &mut notes, &mut details)?,
         (mode, Some(repo)) => run_diff(scope, opts, mode, repo, scanner)?,
         (_, None) => anyhow::bail!("a diff-mode scan needs a repository"),
     };
+    let mut outcome = outcome;
+    for w in std::mem::take(&mut outcome.warnings) {
+        notes.push(format!("warning: {w}"));
+    }
     Ok(ScopeRun {
         outcome,
         rules: set,
@@ -234,8 +240,12 @@ fn run_paths(
     // Files on disk were excluded by the walk; versions only history holds are excluded here.
     if let Some(x) = history_exclude {
         let keep = |f: &crate::finding::Finding| {
-            !matches!(f.origin, crate::finding::Origin::History(_))
-                || !(x.0)(Path::new(&f.location.path))
+            let path = f
+                .origin
+                .member()
+                .map_or(f.location.path.as_str(), |(p, _)| p);
+            !matches!(f.origin.outer(), crate::finding::Origin::History(_))
+                || !(x.0)(Path::new(path))
         };
         outcome.findings.retain(keep);
         outcome.allowed.retain(keep);

@@ -99,7 +99,9 @@ pub struct Matcher {
 pub struct Scratch {
     keywords: KeywordScratch,
     pending: windows::Pending,
-    regex: Vec<Option<(meta::Cache, Captures)>>,
+    /// Each rule's regex cache, made on the rule's first window (boxed: a scratch holds one
+    /// slot per rule, and most stay empty).
+    regex: Vec<Option<Box<(meta::Cache, Captures)>>>,
     /// The last `find` stopped at `MAX_MATCHES`.
     capped: bool,
     /// Bytes handed to regexes by the last `find` (windows, summed over rules).
@@ -285,18 +287,18 @@ impl Matcher {
         hay: &[u8],
         r: usize,
         end: usize,
-        caches: &mut [Option<(meta::Cache, Captures)>],
+        caches: &mut [Option<Box<(meta::Cache, Captures)>>],
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules.rules[r];
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let (cache, caps) = caches[r].get_or_insert_with(|| {
-            (
+        let (cache, caps) = &mut **caches[r].get_or_insert_with(|| {
+            Box::new((
                 compiled.regex.create_cache(),
                 compiled.regex.create_captures(),
-            )
+            ))
         });
         let mut at = 0;
         while at < end && out.len() < MAX_MATCHES {
@@ -383,18 +385,18 @@ impl Matcher {
         hay: &[u8],
         r: usize,
         window: Range<usize>,
-        caches: &mut [Option<(meta::Cache, Captures)>],
+        caches: &mut [Option<Box<(meta::Cache, Captures)>>],
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules.rules[r];
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let (cache, caps) = caches[r].get_or_insert_with(|| {
-            (
+        let (cache, caps) = &mut **caches[r].get_or_insert_with(|| {
+            Box::new((
                 compiled.regex.create_cache(),
                 compiled.regex.create_captures(),
-            )
+            ))
         });
         let mut input = Input::new(hay).span(window.clone());
         while out.len() < MAX_MATCHES {

@@ -18,6 +18,7 @@ pub mod hook;
 pub mod matcher;
 pub mod migrate;
 pub mod progress;
+pub mod remote;
 pub mod report;
 pub mod revoke;
 pub mod rules;

@@ -9,7 +9,9 @@ mod output;
 mod revoke;
 mod rules;
 mod scan;
+mod schedule;
 mod scope;
+mod targets;
 mod validation;
 
 use anyhow::Result;

@@ -29,9 +29,63 @@ pub struct Scope {
     /// Stdin is read in this scope.
     pub stdin: bool,
     /// The repository of a diff-mode scan.
-    pub repo: Option<gix::Repository>,
+    pub repo: Option<gix::ThreadSafeRepository>,
     /// Nothing governs it: no configuration, no baseline of its own.
     pub plain: bool,
+    /// A remote repository: cloned (or fetched) under `root` before it is scanned.
+    pub remote: Option<RemoteScope>,
+}
+
+/// A remote repository's scope: what to clone, and how its findings name it.
+pub struct RemoteScope {
+    pub url: crate::remote::url::RemoteUrl,
+    pub credential: Option<crate::remote::clone::Credential>,
+    /// Where clones are kept (`--clone-dir`).
+    pub clone_root: PathBuf,
+}
+
+/// What was done to a scope before it is scanned: a remote repository cloned or fetched.
+pub enum Prepared {
+    Local,
+    Remote(Result<crate::remote::clone::Mirror, crate::remote::clone::CloneError>),
+}
+
+/// Clones or fetches a remote scope's repository; nothing for a local scope.
+pub fn prepare(scope: &Scope) -> Prepared {
+    match &scope.remote {
+        None => Prepared::Local,
+        Some(r) => Prepared::Remote(crate::remote::clone::update(
+            &r.url,
+            &r.clone_root,
+            r.credential.as_ref(),
+        )),
+    }
+}
+
+impl Scope {
+    /// The scope's name for progress lines: a remote repository's identity, else its first
+    /// path.
+    pub fn name(&self) -> String {
+        let raw = match (&self.remote, self.paths.first()) {
+            (Some(r), _) => r.url.identity(),
+            (None, Some(p)) => source::fs::display_path(p),
+            (None, None) => "<stdin>".into(),
+        };
+        crate::report::sanitize(&raw)
+    }
+}
+
+impl RemoteScope {
+    /// The repository as reports name it: its identity and URL, never the clone's place, so
+    /// reports from different machines agree.
+    pub fn shown(&self) -> Repository {
+        Repository {
+            path: crate::report::sanitize(&self.url.identity()),
+            remote: Some(crate::report::sanitize(&strip_credentials(
+                self.url.as_str(),
+            ))),
+        }
+    }
 }
 
 /// What running a scope gave.
@@ -72,17 +126,117 @@ pub fn load_rules(opts: &ScanOptions, config: &Config, notes: &mut Vec<String>) 
     Ok(set)
 }
 
-pub fn run(scope: &Scope, opts: &ScanOptions, quiet: bool) -> Result<ScopeRun> {
-    let mut notes = Vec::new();
-    let set = Arc::new(load_rules(opts, &scope.config, &mut notes)?);
+/// Runs a scope with its own rules, or with `rules` (and their loading notes) when given:
+/// scopes with the same configuration share them.
+pub fn run(
+    scope: &Scope,
+    prepared: Prepared,
+    opts: &ScanOptions,
+    rules: Option<(Arc<RuleSet>, Vec<String>)>,
+    line: &progress::Line,
+) -> Result<ScopeRun> {
+    let (set, mut notes) = match rules {
+        Some(r) => r,
+        None => {
+            let mut notes = Vec::new();
+            (
+                Arc::new(load_rules(opts, &scope.config, &mut notes)?),
+                notes,
+            )
+        }
+    };
+    if let (Some(remote), Prepared::Remote(mirror)) = (&scope.remote, prepared) {
+        return run_remote(scope, remote, mirror, opts, set, notes, line);
+    }
     let matcher = Matcher::new(Arc::clone(&set))?;
     let scanner = Scanner::new(matcher).with_allow_comments(opts.allow_comments);
     let mut details = Vec::new();
     let outcome = match (&opts.mode, &scope.repo) {
-        (Mode::Paths, _) => run_paths(scope, opts, scanner, quiet, &mut notes, &mut details)?,
-        (mode, Some(repo)) => run_diff(scope, opts, mode, repo, scanner)?,
+        (Mode::Paths, _) => run_paths(scope, opts, scanner, line, &mut notes, &mut details)?,
+        (mode, Some(repo)) => run_diff(scope, opts, mode, &repo.to_thread_local(), scanner)?,
         (_, None) => anyhow::bail!("a diff-mode scan needs a repository"),
     };
+    Ok(ScopeRun {
+        outcome,
+        rules: set,
+        notes,
+        details,
+    })
+}
+
+/// Clones or fetches a remote repository, then scans its history. A repository that cannot
+/// be cloned is an error of the run, reported under its name; one that cannot be fetched is
+/// scanned as it was last fetched, and that is an error too.
+fn run_remote(
+    scope: &Scope,
+    remote: &RemoteScope,
+    mirror: Result<crate::remote::clone::Mirror, crate::remote::clone::CloneError>,
+    opts: &ScanOptions,
+    set: Arc<RuleSet>,
+    mut notes: Vec<String>,
+    line: &progress::Line,
+) -> Result<ScopeRun> {
+    let shown = remote.shown();
+    let failed = |message: String| SourceError {
+        path: shown.path.clone(),
+        message,
+    };
+    let mirror = match mirror {
+        Ok(m) => m,
+        Err(e) => {
+            let mut outcome = Outcome {
+                findings: Vec::new(),
+                allowed: Vec::new(),
+                summary: crate::scan::Summary::default(),
+                errors: vec![failed(e.to_string())],
+            };
+            outcome.summary.errors = 1;
+            return Ok(ScopeRun {
+                outcome,
+                rules: set,
+                notes,
+                details: Vec::new(),
+            });
+        }
+    };
+    let local = Scope {
+        config: scope.config.clone(),
+        root: mirror.dir.clone(),
+        paths: vec![mirror.dir.clone()],
+        stdin: false,
+        repo: None,
+        plain: false,
+        remote: None,
+    };
+    let matcher = Matcher::new(Arc::clone(&set))?;
+    let scanner = Scanner::new(matcher).with_allow_comments(opts.allow_comments);
+    let mut details = Vec::new();
+    let mut outcome = run_paths_as(
+        &local,
+        opts,
+        scanner,
+        line,
+        &mut notes,
+        &mut details,
+        Some(&shown),
+    )?;
+    if let Some(stale) = mirror.stale {
+        outcome.errors.push(failed(format!(
+            "{stale}; scanned as of the last successful fetch"
+        )));
+        outcome.summary.errors += 1;
+    }
+    // Messages name the repository, never the clone's place on this machine.
+    let here = source::fs::display_path(&mirror.dir);
+    let rename = |s: &str| s.replace(&here, &shown.path);
+    for e in &mut outcome.errors {
+        e.path = rename(&e.path);
+        e.message = rename(&e.message);
+    }
+    outcome.errors.sort();
+    for n in notes.iter_mut().chain(details.iter_mut()) {
+        *n = rename(n);
+    }
     Ok(ScopeRun {
         outcome,
         rules: set,
@@ -146,9 +300,23 @@ fn run_paths(
     scope: &Scope,
     opts: &ScanOptions,
     scanner: Scanner,
-    quiet: bool,
+    line: &progress::Line,
     notes: &mut Vec<String>,
     details: &mut Vec<String>,
+) -> Result<Outcome> {
+    run_paths_as(scope, opts, scanner, line, notes, details, None)
+}
+
+/// `run_paths`, with every repository named `shown` when given (a remote repository's
+/// clone).
+fn run_paths_as(
+    scope: &Scope,
+    opts: &ScanOptions,
+    scanner: Scanner,
+    line: &progress::Line,
+    notes: &mut Vec<String>,
+    details: &mut Vec<String>,
+    shown: Option<&Repository>,
 ) -> Result<Outcome> {
     if scope.stdin {
         read_stdin(opts, &scanner);
@@ -156,7 +324,7 @@ fn run_paths(
     let exclude = exclude_filter(&scope.config)?;
     let history_exclude = exclude.clone();
     let started = Instant::now();
-    let (found, inventories, ignored) = progress::with_progress(scanner.stats(), !quiet, || {
+    let (found, inventories, ignored) = line.watch(scanner.stats(), || {
         let (found, ignored) = walk(scope, opts, &scanner, exclude);
         let found = open_repositories(found, opts, &scanner);
         if !found.is_empty() {
@@ -222,9 +390,13 @@ fn run_paths(
         };
         scanned.summary.commits += inv.commit_count() as u64;
         scanned.summary.repositories += 1;
+        let (repo, prefix) = match shown {
+            Some(r) => (r.clone(), format!("{}/", r.path)),
+            None => (describe_repo(&f.repo, &f.path), prefix_of(&f.path)),
+        };
         repos.push(RepoFacts {
-            repo: Arc::new(describe_repo(&f.repo, &f.path)),
-            prefix: prefix_of(&f.path),
+            repo: Arc::new(repo),
+            prefix,
             facts,
         });
     }
@@ -399,15 +571,7 @@ pub fn describe_repo(repo: &gix::Repository, path: &Path) -> Repository {
 /// A URL without its user information (`https://user:token@host/x` → `https://host/x`): a
 /// remote URL can carry a token.
 fn strip_credentials(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let host_start = rest.find('/').unwrap_or(rest.len());
-    match rest[..host_start].rfind('@') {
-        Some(at) => format!("{}{}", &url[..scheme_end + 3], &rest[at + 1..]),
-        None => url.to_string(),
-    }
+    crate::remote::url::strip_userinfo(url)
 }
 
 /// The configuration's `exclude_paths` as a walk filter: walked paths are made relative to

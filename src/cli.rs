@@ -83,6 +83,31 @@ pub enum Command {
         mut_arg("max_validation_requests", |a| a.hide(true))
     )]
     Revoke(Box<RevokeArgs>),
+    /// Combine the JSON, JSON Lines or SARIF reports of several scans (shards) into one
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
+}
+
+const MERGE_HELP: &str = "\
+Findings are de-duplicated (by rule, fingerprint, location and commit) and put in the order a
+single scan would give; the summaries are added up and every report's errors are kept. The
+reports must all be in one format (the format is read from their content), and the merged
+report is written in it.
+
+Examples:
+  keyhound scan --repos repos.txt --shard 1/3 -f json -o shard-1.json   # on each machine
+  keyhound merge shard-*.json -o audit.json";
+
+/// `keyhound merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports to combine (JSON, JSON Lines or SARIF, all the same)
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 const REVOKE_HELP: &str = "\

@@ -16,6 +16,7 @@ pub mod files;
 pub mod finding;
 pub mod hook;
 pub mod matcher;
+pub mod merge;
 pub mod migrate;
 pub mod progress;
 pub mod remote;

@@ -85,7 +85,8 @@ pub struct Stats {
 
 /// A plain copy of `Stats` for reporting, plus what the later phases add (filled in by the
 /// caller once they have run).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub items: u64,
     pub blobs: u64,

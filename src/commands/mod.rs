@@ -5,6 +5,7 @@ mod baseline;
 mod docs;
 mod hook;
 mod logging;
+mod merge;
 mod output;
 mod revoke;
 mod rules;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }) => baseline::import(&report, output.as_deref(), &triage, quiet),
         Command::Hook(cmd) => hook::run(cmd),
         Command::Revoke(args) => revoke::run(*args),
+        Command::Merge(args) => merge::run(&args),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { command } => docs::man(command.as_deref()),
     }

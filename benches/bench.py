@@ -7,7 +7,8 @@ Workloads (see the team's BENCHMARKS.md for how to create them):
   P  pre-commit: one staged line in a rails checkout  ($BENCH/trees/rails-p)
 
 Every tool runs on the same data in the same invocation; the table gives the median wall
-time, the peak RSS, the number of findings, and each keyhound build's time as a ratio of every
+time, the median CPU time (user + sys, which load from elsewhere disturbs less than wall time),
+the peak RSS, the number of findings, and each keyhound build's time as a ratio of every
 other tool's (one ratio column per build). Runs are interleaved: each round runs every tool
 once, so a burst of load from elsewhere hits all tools alike. Shared machines are noisy: for
 each run the script also records how much CPU other processes used meanwhile ("others' CPU",
@@ -171,16 +172,17 @@ def report(workload, runs, rows, samples, builds, tmp):
     med = {n: statistics.median(s[0] for s in samples[n]) for n in samples}
     print(f"\nworkload {workload}: median of {runs} interleaved runs (after one warm-up round)")
     ratio_heads = " | ".join(f"{b} / tool" for b in names)
-    print(f"| tool | wall | peak RSS | findings | {ratio_heads} | others' CPU during runs |")
-    print("|---|---|---|---|" + "---|" * len(names) + "---|")
+    print(f"| tool | wall | CPU (user+sys) | peak RSS | findings | {ratio_heads} | others' CPU during runs |")
+    print("|---|---|---|---|---|" + "---|" * len(names) + "---|")
+    fmt = lambda t: f"{t * 1000:.1f} ms" if t < 1 else f"{t:.2f} s"  # noqa: E731
     for name, _cmd, _cwd, kind, findings_file in rows:
         wall = med[name]
+        cpu = statistics.median(s[2] for s in samples[name])
         rss = max(s[1] for s in samples[name])
         others = max(s[3] for s in samples[name])
         ratios = " | ".join("—" if b == name else f"{med[b] / wall:.3f}" for b in names)
-        unit = f"{wall * 1000:.1f} ms" if wall < 1 else f"{wall:.2f} s"
         n = found(name, kind, findings_file, tmp)
-        print(f"| {name} | {unit} | {rss:.0f} MB | {'—' if n is None else n} | {ratios} | {others:.1f} s |")
+        print(f"| {name} | {fmt(wall)} | {fmt(cpu)} | {rss:.0f} MB | {'—' if n is None else n} | {ratios} | {others:.1f} s |")
 
 
 def main():

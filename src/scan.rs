@@ -471,6 +471,20 @@ impl Scanner {
         Some(result)
     }
 
+    /// The blobs with findings (or suppressed findings) so far that history should place:
+    /// files on disk and git objects, sorted (what `Scanned::wanted` will number).
+    pub fn wanted_ids(&self) -> Vec<BlobId> {
+        let s = self.lock();
+        let mut ids: Vec<BlobId> = s
+            .results
+            .keys()
+            .filter(|id| s.file_paths.contains_key(*id) || s.objects.contains(*id))
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Ends the scan phase.
     pub fn finish(self) -> Scanned {
         let summary = self.stats.summary();

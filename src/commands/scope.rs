@@ -334,8 +334,10 @@ fn run_paths_as(
         let hopts = history_options(opts);
         let inventories: Vec<Option<Inventory>> = found
             .iter()
-            .map(
-                |f| match history::scan_objects(&f.repo, &hopts, scanner.visitor()) {
+            .map(|f| {
+                match history::scan_objects(&f.repo, &hopts, scanner.visitor(), &|| {
+                    scanner.wanted_ids()
+                }) {
                     Ok(inv) => Some(inv),
                     Err(e) => {
                         scanner.error(SourceError {
@@ -344,8 +346,8 @@ fn run_paths_as(
                         });
                         None
                     }
-                },
-            )
+                }
+            })
             .collect();
         (found, inventories, ignored)
     });
@@ -367,15 +369,15 @@ fn run_paths_as(
         ) {
             Ok((facts, stats)) => {
                 details.push(format!(
-                    "{}: history of {} commits ({} packs, {} loose objects); scanning took {:.2}s, provenance for {} blobs {:.2}s (tree pass {:.2}s)",
+                    "{}: history of {} commits ({} packs, {} loose objects); scanning took {:.2}s (trees {:.2}s), provenance for {} blobs {:.2}s",
                     source::fs::display_path(&f.path),
                     inv.commit_count(),
                     inv.packs,
                     inv.loose,
                     scan_secs,
+                    inv.tree_seconds,
                     wanted.len(),
                     stats.seconds,
-                    stats.tree_pass_seconds,
                 ));
                 facts
             }
@@ -541,6 +543,9 @@ fn repo_notes(f: &Found, inv: &Inventory, notes: &mut Vec<String>) {
         notes.push(format!(
             "{shown}: shallow clone, history before its shallow boundary is not available"
         ));
+    }
+    if let Some(partial) = &inv.partial {
+        notes.push(format!("{shown}: {partial}"));
     }
 }
 

@@ -14,14 +14,17 @@
 //! never used to decide. The count of a pair is the number of distinct commits holding it.
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Mutex;
 
-use gix::hash::ObjectId;
-use gix::objs::Kind;
+use std::ops::Range;
 
-use super::objects::each_object;
-use super::trees::{tree_pass, Containment, NameHash, PathId, SetId, TreeLoc, WantedIndex};
+use gix::hash::ObjectId;
+use gix::objs::{Exists as _, Kind};
+
+use super::objects::{each_object, Found, Limits, Present, ReadError, Roots};
+use super::trees::{
+    prefix, prefix_bytes, Containment, NameHash, PathId, SetId, TreeTable, WantedIndex,
+};
 use super::GitError;
 use crate::blob::{BlobId, IdMap};
 use crate::finding::{Commit, MessageKind};
@@ -54,38 +57,135 @@ struct CommitNode {
     time: i64,
 }
 
-/// Per-thread collector that hands its records to the shared state when dropped (gix clones
-/// the processor for each worker thread and drops the clones when the pack is done).
+/// Per-thread collector that hands its records to the shared state when dropped (the object
+/// pass clones the handler for each worker thread and drops the clones when a pack is done).
 struct Collector<'a> {
-    commits: Vec<CommitNode>,
-    trees: Vec<TreeLoc>,
+    records: Collected,
     shared: &'a Mutex<Collected>,
+    /// What the database holds, to check trees' entries against (not in a partial clone).
+    present: Option<&'a Present>,
+    /// Ids (64-bit prefixes) whose presence was checked lately, by slot: most trees list what
+    /// others listed before them.
+    checked: Vec<u64>,
+    /// The tree walk: the wanted blobs to record in the tree table, and how names are hashed.
+    tables: Option<(&'a WantedIndex, NameHash)>,
 }
 
 #[derive(Default)]
 struct Collected {
     commits: Vec<CommitNode>,
-    trees: Vec<TreeLoc>,
+    trees: Vec<ObjectId>,
+    /// Annotated tags and the objects they point at.
+    tags: Vec<(ObjectId, ObjectId)>,
+    /// Objects that were read but do not parse as what they are.
+    malformed: Vec<ObjectId>,
+    /// Objects trees list that the database does not hold.
+    missing: Vec<MissingObject>,
+    /// Subtrees and wanted blobs of the trees decoded (the tree walk).
+    table: TreeTable,
+}
+
+impl Collected {
+    fn append(&mut self, other: &mut Collected) {
+        self.table.append(&other.table);
+        other.table = TreeTable::default();
+        self.commits.append(&mut other.commits);
+        self.trees.append(&mut other.trees);
+        self.tags.append(&mut other.tags);
+        self.malformed.append(&mut other.malformed);
+        self.missing.append(&mut other.missing);
+    }
 }
 
 impl Clone for Collector<'_> {
     fn clone(&self) -> Self {
         Collector {
-            commits: Vec::new(),
-            trees: Vec::new(),
+            records: Collected::default(),
             shared: self.shared,
+            present: self.present,
+            checked: vec![0; CHECKED_SLOTS],
+            tables: self.tables,
         }
     }
 }
 
+const CHECKED_SLOTS: usize = 1 << 14;
+
+/// The empty tree's id: git treats it as present whether or not it was ever written.
+const EMPTY_TREE: [u8; 20] = [
+    0x4b, 0x82, 0x5d, 0xc6, 0x42, 0xcb, 0x6e, 0xb9, 0xa0, 0x60, 0xe5, 0x4b, 0xf8, 0xd6, 0x92, 0x88,
+    0xfb, 0xee, 0x49, 0x04,
+];
+
+impl Collector<'_> {
+    /// Records the entries of `tree` that name objects the database does not hold. Only the
+    /// entries a delta inserted are new (see `Found::Object::inserted`); the others were
+    /// checked in the tree they were copied from.
+    fn check_entries(&mut self, tree: &ObjectId, data: &[u8], inserted: Option<&[Range<u32>]>) {
+        let Some(present) = self.present else {
+            return;
+        };
+        let mut fresh = inserted.map(|r| r.iter().peekable());
+        for (kind, at) in tree_ids(data) {
+            if let Some(ranges) = fresh.as_mut() {
+                while ranges.next_if(|r| r.end as usize <= at).is_some() {}
+                match ranges.peek() {
+                    // Nothing after this was inserted.
+                    None => break,
+                    Some(r) if r.start as usize >= at + 20 => continue,
+                    Some(_) => {}
+                }
+            }
+            let Some(kind) = kind else { continue };
+            let raw = &data[at..at + 20];
+            let key = prefix_bytes(raw);
+            let slot = &mut self.checked[key as usize % CHECKED_SLOTS];
+            if std::mem::replace(slot, key) == key || present.contains_prefix(key) {
+                continue;
+            }
+            if raw == EMPTY_TREE {
+                continue;
+            }
+            if let Ok(id) = ObjectId::try_from(raw) {
+                let referenced_by = format!("tree {tree}");
+                let kind = Some(kind);
+                self.records.missing.push(MissingObject {
+                    id,
+                    kind,
+                    referenced_by,
+                });
+            }
+        }
+    }
+}
+
+/// Where each entry's 20-byte id starts in a tree object, with what the entry's mode says it
+/// is (`None`: a submodule's commit). Names cannot hold a NUL and modes cannot, so the first
+/// NUL from an entry's start ends its name; one pass finds them all. A malformed tree ends
+/// the iteration early.
+fn tree_ids(data: &[u8]) -> impl Iterator<Item = (Option<Kind>, usize)> + '_ {
+    let mut nuls = memchr::memchr_iter(0, data);
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let nul = nuls.by_ref().find(|&n| n >= start)?;
+        let at = nul + 1;
+        if at + 20 > data.len() {
+            return None;
+        }
+        let kind = match data.get(start..start + 2)? {
+            [b'4', _] => Some(Kind::Tree),
+            b"16" => None,
+            _ => Some(Kind::Blob),
+        };
+        start = at + 20;
+        Some((kind, at))
+    })
+}
+
 impl Drop for Collector<'_> {
     fn drop(&mut self) {
-        if self.trees.is_empty() && self.commits.is_empty() {
-            return;
-        }
         let mut g = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        g.commits.append(&mut self.commits);
-        g.trees.append(&mut self.trees);
+        g.append(&mut self.records);
     }
 }
 
@@ -93,18 +193,90 @@ impl Drop for Collector<'_> {
 #[derive(Debug, Default)]
 pub struct Inventory {
     commits: Vec<CommitNode>,
-    /// Where every tree is, for the tree pass.
-    trees: Vec<TreeLoc>,
-    /// The packs read, in the order of `TreeLoc::pack`.
-    pack_paths: Vec<PathBuf>,
+    /// Every tree's id (for the check that what commits lead to is there).
+    trees: Vec<ObjectId>,
     pub packs: usize,
     pub loose: usize,
     pub shallow: bool,
+    /// Objects the database holds but that could not be read (damaged, malformed, or over the
+    /// limit for one object), sorted; each was reported as an error. A tree among them has no
+    /// location in `trees`, so what lies below it is unknown.
+    pub unreadable: Vec<ObjectId>,
+    /// Objects that history leads to and that the database does not hold, sorted by id: what
+    /// refs, tags and commits point at (short of a shallow clone's boundary) and what trees
+    /// list (every tree in the database, as `git fsck` does, where `check_trees` says trees
+    /// are checked). Each was
+    /// reported as an error unless the repository is a partial clone (`partial`), whose
+    /// promisor remote is expected to hold them.
+    pub missing: Vec<MissingObject>,
+    /// Set when the repository is a partial clone that lacks objects history leads to (those
+    /// in `missing`): history is incomplete, and the objects are expected to be absent.
+    pub partial: Option<PartialClone>,
+    /// Every decoded tree's subtrees and the wanted blobs it lists (indices into
+    /// `table_ids`); `None` when no blob was wanted, and the trees were not decoded.
+    table: Option<TreeTable>,
+    /// The wanted blobs the table was built for, sorted.
+    table_ids: Vec<BlobId>,
+    /// How the table hashes entry names.
+    names: NameHash,
+    /// Time spent decoding the trees.
+    pub tree_seconds: f64,
 }
 
 impl Inventory {
     pub fn commit_count(&self) -> usize {
         self.commits.len()
+    }
+}
+
+/// An object that history leads to and the object database does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MissingObject {
+    pub id: ObjectId,
+    /// What it should be (`None`: a ref's target, of unknown kind).
+    pub kind: Option<Kind>,
+    /// What points at it: `commit <id>`, `tag <id>` or a ref name.
+    pub referenced_by: String,
+}
+
+impl std::fmt::Display for MissingObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = self.kind.map_or("object".to_string(), |k| k.to_string());
+        write!(
+            f,
+            "{kind} {} is missing from the object database ({} points at it)",
+            self.id, self.referenced_by
+        )
+    }
+}
+
+/// A partial clone (`git clone --filter=...`): its promisor remotes and filter, and how many
+/// objects that history leads to it lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialClone {
+    pub remotes: Vec<String>,
+    pub filter: Option<String>,
+    pub missing: usize,
+}
+
+impl std::fmt::Display for PartialClone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let remote = self.remotes.first().map_or("origin", String::as_str);
+        write!(f, "partial clone")?;
+        if let Some(filter) = &self.filter {
+            write!(f, " (--filter={filter})")?;
+        }
+        let n = self.missing;
+        write!(
+            f,
+            ": history is incomplete, {n} object{} it leads to {} not here and {} not scanned; \
+             clone again without --filter, or fetch {} with \
+             `git config --unset remote.{remote}.partialclonefilter && git fetch --refetch {remote}`",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "was" } else { "were" },
+            if n == 1 { "it" } else { "them" },
+        )
     }
 }
 
@@ -141,6 +313,383 @@ fn parse_commit(id: ObjectId, data: &[u8]) -> Option<CommitNode> {
     None
 }
 
+/// The object an annotated tag points at.
+fn tag_target(data: &[u8]) -> Option<ObjectId> {
+    let hex = data.strip_prefix(b"object ")?.get(..40)?;
+    ObjectId::from_hex(hex).ok()
+}
+
+/// How the object pass's findings reach the visitor and the collector.
+fn object_handler<'a, V>(
+    mut visit: V,
+    mut collect: Collector<'a>,
+) -> impl FnMut(Found<'_>) + Clone + Send + 'a
+where
+    V: FnMut(Event<'_>) + Clone + Send + 'a,
+{
+    move |found: Found<'_>| {
+        let (kind, id, data, inserted) = match found {
+            Found::TooLarge { id, size } => {
+                log::debug!("object {id}: {size} bytes, over --max-file-size: skipped");
+                let path = format!("object {id}");
+                return visit(Event::Skipped {
+                    path: &path,
+                    why: Skip::TooLarge,
+                });
+            }
+            Found::Located { id } => return collect.records.trees.push(id.to_owned()),
+            Found::Object {
+                kind,
+                id,
+                data,
+                inserted,
+            } => (kind, id, data, inserted),
+        };
+        let parsed = match kind {
+            Kind::Blob => {
+                let id = blob_id(id);
+                return visit(Event::Object { id, bytes: data });
+            }
+            Kind::Tree => {
+                let oid = id.to_owned();
+                collect.check_entries(&oid, data, inserted);
+                match collect.tables {
+                    Some((wanted, names)) => {
+                        collect.records.table.push(prefix(id), data, wanted, names)
+                    }
+                    None => collect.records.trees.push(oid),
+                }
+                return;
+            }
+            Kind::Commit => parse_commit(id.to_owned(), data)
+                .map(|node| {
+                    visit_message(&mut visit, id, MessageKind::Commit, node.time, data);
+                    collect.records.commits.push(node)
+                })
+                .is_some(),
+            Kind::Tag => tag_target(data)
+                .map(|t| {
+                    let time = tagger_time(data).unwrap_or(0);
+                    visit_message(&mut visit, id, MessageKind::Tag, time, data);
+                    collect.records.tags.push((id.to_owned(), t))
+                })
+                .is_some(),
+        };
+        if !parsed {
+            collect.records.malformed.push(id.to_owned());
+            visit(Event::Error(crate::source::SourceError {
+                path: format!("object {id}"),
+                message: format!("damaged: not a valid {kind} object"),
+            }));
+        }
+    }
+}
+
+/// The object pass: hands every blob and message in the object database to `visitor`
+/// (cloned for each worker thread), collects commit headers and where trees are, and checks
+/// that the objects history leads to are there. Unreadable and missing objects are reported to
+/// `visitor` as errors, each by id.
+///
+/// Trees come last, in a walk of their own, once `wanted` (called after every blob was handed
+/// out) says which blobs have findings: each tree is decoded once, and reduced to the tree
+/// table provenance needs. With no wanted blob the trees are not decoded at all, unless their
+/// entries must be checked against the database (see `check_trees`).
+pub fn scan_objects<V>(
+    repo: &gix::Repository,
+    opts: &HistoryOptions,
+    visitor: V,
+    wanted: &dyn Fn() -> Vec<BlobId>,
+) -> Result<Inventory, GitError>
+where
+    V: FnMut(Event<'_>) + Clone + Send,
+{
+    let partial = partial_clone(repo);
+    let present = check_trees(repo, partial.is_some()).then(|| Present::of(repo));
+    let shared = Mutex::new(Collected::default());
+    let collector = Collector {
+        records: Collected::default(),
+        shared: &shared,
+        present: present.as_ref(),
+        checked: vec![0; CHECKED_SLOTS],
+        tables: None,
+    };
+    let mut report = visitor.clone();
+    let limits = Limits::new(opts.max_blob_size);
+    let mut unreadable = Vec::new();
+    let mut on_error = |e: ReadError| {
+        report(Event::Error(match e {
+            ReadError::Object(e) => {
+                unreadable.push(e.id);
+                crate::source::SourceError {
+                    path: format!("object {}", e.id),
+                    message: format!("{} ({})", e.problem, e.place),
+                }
+            }
+            ReadError::Store(e) => e,
+        }))
+    };
+    let handle = object_handler(visitor.clone(), collector.clone());
+    let (pack_paths, loose) = each_object(
+        repo,
+        opts.threads,
+        limits,
+        Roots::NotTrees,
+        handle,
+        &mut on_error,
+    );
+    let started = std::time::Instant::now();
+    let table_ids: Vec<BlobId> = wanted();
+    let ids: Vec<ObjectId> = table_ids.iter().map(object_id).collect();
+    let index = WantedIndex::new(&ids);
+    let names = NameHash::new();
+    let tree_walk = !ids.is_empty() || present.is_some();
+    if tree_walk {
+        let mut trees = collector.clone();
+        trees.tables = Some((&index, names));
+        let handle = object_handler(visitor, trees);
+        each_object(
+            repo,
+            opts.threads,
+            limits,
+            Roots::Trees,
+            handle,
+            &mut on_error,
+        );
+    }
+    let tree_seconds = started.elapsed().as_secs_f64();
+    drop(collector);
+    let Collected {
+        mut commits,
+        mut trees,
+        mut tags,
+        malformed,
+        missing,
+        table,
+    } = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    // The same object can sit in several packs, or in a pack and loose.
+    commits.sort_by_key(|c| c.id);
+    commits.dedup_by_key(|c| c.id);
+    trees.sort_unstable();
+    trees.dedup();
+    tags.sort();
+    tags.dedup();
+    unreadable.extend(malformed);
+    unreadable.sort();
+    unreadable.dedup();
+    let mut inventory = Inventory {
+        commits,
+        trees,
+        packs: pack_paths.len(),
+        loose,
+        shallow: repo.is_shallow().unwrap_or(false),
+        unreadable,
+        missing,
+        partial,
+        table: (!table_ids.is_empty()).then_some(table),
+        table_ids,
+        names,
+        tree_seconds,
+    };
+    inventory
+        .missing
+        .extend(missing_objects(repo, &opts.scope, &inventory, &tags));
+    inventory.missing.sort();
+    inventory.missing.dedup_by_key(|m| m.id);
+    match &mut inventory.partial {
+        Some(p) => p.missing = inventory.missing.len(),
+        None => report_missing(&inventory.missing, &mut report),
+    }
+    // A partial clone that has all that history leads to is complete.
+    if inventory.missing.is_empty() {
+        inventory.partial = None;
+    }
+    Ok(inventory)
+}
+
+/// Missing objects named one by one, up to a point: a pack that cannot be opened would
+/// otherwise name every object in it.
+const NAMED_MISSING: usize = 100;
+
+fn report_missing<V: FnMut(Event<'_>)>(missing: &[MissingObject], report: &mut V) {
+    for m in missing.iter().take(NAMED_MISSING) {
+        report(Event::Error(crate::source::SourceError {
+            path: format!("object {}", m.id),
+            message: format!("missing: {m}"),
+        }));
+    }
+    if missing.len() > NAMED_MISSING {
+        report(Event::Error(crate::source::SourceError {
+            path: "objects".into(),
+            message: format!(
+                "{} more objects that history leads to are missing from the object database",
+                missing.len() - NAMED_MISSING
+            ),
+        }));
+    }
+}
+
+/// Whether trees' entries are checked against what the database holds: in a partial clone
+/// (to tell whether it lacks anything), and wherever objects can go missing. Not in one pack
+/// with no loose objects and no alternates: git writes a pack with everything its trees list
+/// (a clone or fetch checks that; `repack -a` packs what is reachable), and a damaged entry is
+/// reported when it is read. Objects go missing where loose objects or other packs were lost.
+/// Commits, root trees and ref targets are checked everywhere.
+fn check_trees(repo: &gix::Repository, partial: bool) -> bool {
+    if partial {
+        return true;
+    }
+    let dirs = super::objects::object_dirs(repo);
+    let [dir] = dirs.as_slice() else {
+        return true;
+    };
+    let packs = std::fs::read_dir(dir.join("pack"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "idx"))
+        .count();
+    let loose = gix::odb::loose::Store::at(dir, repo.object_hash());
+    packs != 1 || loose.iter().next().is_some()
+}
+
+/// The promisor remotes and filter of a partial clone, from the repository's own config and
+/// its packs' `.promisor` marks; `None` for a complete clone.
+fn partial_clone(repo: &gix::Repository) -> Option<PartialClone> {
+    let config = repo.config_snapshot();
+    let mut remotes: Vec<String> = Vec::new();
+    let mut filter = None;
+    if let Some(r) = config.string("extensions.partialClone") {
+        remotes.push(r.to_string());
+    }
+    for name in repo.remote_names() {
+        let name = name.to_string();
+        if config.boolean(format!("remote.{name}.promisor").as_str()) == Some(true) {
+            remotes.push(name.clone());
+        }
+        if let Some(f) = config.string(format!("remote.{name}.partialclonefilter").as_str()) {
+            filter.get_or_insert_with(|| f.to_string());
+        }
+    }
+    remotes.sort();
+    remotes.dedup();
+    let promisor_pack = super::objects::object_dirs(repo).iter().any(|dir| {
+        std::fs::read_dir(dir.join("pack"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "promisor"))
+    });
+    (!remotes.is_empty() || filter.is_some() || promisor_pack).then_some(PartialClone {
+        remotes,
+        filter,
+        missing: 0,
+    })
+}
+
+/// The objects the refs in scope point at directly, with the refs' names.
+fn scope_tips(repo: &gix::Repository, scope: &Scope) -> Vec<(String, ObjectId)> {
+    let mut tips = Vec::new();
+    match scope {
+        Scope::AllRefs => {
+            if let Some(id) = repo.head().ok().and_then(|h| h.id()) {
+                tips.push(("HEAD".to_string(), id.detach()));
+            }
+            if let Ok(platform) = repo.references() {
+                for r in platform.all().into_iter().flatten().flatten() {
+                    if let Some(id) = r.try_id() {
+                        tips.push((r.name().as_bstr().to_string(), id.detach()));
+                    }
+                }
+            }
+        }
+        // A revision that does not resolve is reported by provenance.
+        Scope::Rev(rev) => {
+            if let Ok(id) = repo.rev_parse_single(rev.as_str()) {
+                tips.push((rev.clone(), id.detach()));
+            }
+        }
+    }
+    tips
+}
+
+/// The objects that the refs in scope lead to and the database does not hold: targets of refs
+/// and tags, commits' parents (short of a shallow clone's boundary) and commits' root trees.
+/// Uses only what the object pass collected, so it costs a walk over commit headers.
+fn missing_objects(
+    repo: &gix::Repository,
+    scope: &Scope,
+    inv: &Inventory,
+    tags: &[(ObjectId, ObjectId)],
+) -> Vec<MissingObject> {
+    let commit_at = |id: &ObjectId| inv.commits.binary_search_by_key(id, |c| c.id).ok();
+    let unreadable = |id: &ObjectId| inv.unreadable.binary_search(id).is_ok();
+    // git treats the empty tree as present whether or not it was ever written.
+    let empty = ObjectId::empty_tree(repo.object_hash());
+    let tree_here =
+        |id: &ObjectId| *id == empty || inv.trees.binary_search(id).is_ok() || unreadable(id);
+    let mut shallow: Vec<ObjectId> = match repo.shallow_commits() {
+        Ok(Some(s)) => s.iter().copied().collect(),
+        _ => Vec::new(),
+    };
+    shallow.sort();
+    let mut missing = Vec::new();
+    let mut stack = Vec::new();
+    for (name, mut id) in scope_tips(repo, scope) {
+        let mut by = name;
+        // A tag can point at a tag; a cycle of tags cannot be built, but is cut short anyway.
+        for _ in 0..64 {
+            if let Some(i) = commit_at(&id) {
+                stack.push(i);
+            } else if let Ok(t) = tags.binary_search_by_key(&id, |t| t.0) {
+                by = format!("tag {id}");
+                id = tags[t].1;
+                continue;
+            } else if !tree_here(&id) && !repo.objects.exists(&id) {
+                let referenced_by = std::mem::take(&mut by);
+                missing.push(MissingObject {
+                    id,
+                    kind: None,
+                    referenced_by,
+                });
+            }
+            break;
+        }
+    }
+    let mut reached = vec![false; inv.commits.len()];
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut reached[i], true) {
+            continue;
+        }
+        let c = &inv.commits[i];
+        let by = || format!("commit {}", c.id);
+        if !tree_here(&c.tree) {
+            let (id, kind) = (c.tree, Some(Kind::Tree));
+            missing.push(MissingObject {
+                id,
+                kind,
+                referenced_by: by(),
+            });
+        }
+        if shallow.binary_search(&c.id).is_ok() {
+            continue;
+        }
+        for p in &c.parents {
+            match commit_at(p) {
+                Some(j) => stack.push(j),
+                None if !unreadable(p) => missing.push(MissingObject {
+                    id: *p,
+                    kind: Some(Kind::Commit),
+                    referenced_by: by(),
+                }),
+                None => {}
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup_by_key(|m| m.id);
+    missing
+}
+
 /// Hands the message of a commit or tag object (what follows its header) to the visitor.
 fn visit_message<V: FnMut(Event<'_>)>(
     visit: &mut V,
@@ -168,80 +717,6 @@ fn tagger_time(data: &[u8]) -> Option<i64> {
         .tagger()
         .ok()??;
     Some(tagger.seconds())
-}
-
-/// The blob pass: hands every blob in the object database to `visitor` (cloned for each
-/// worker thread) and collects commit headers.
-pub fn scan_objects<V>(
-    repo: &gix::Repository,
-    opts: &HistoryOptions,
-    visitor: V,
-) -> Result<Inventory, GitError>
-where
-    V: FnMut(Event<'_>) + Clone + Send,
-{
-    let shared = Mutex::new(Collected::default());
-    let max = opts.max_blob_size;
-    let collector = Collector {
-        commits: Vec::new(),
-        trees: Vec::new(),
-        shared: &shared,
-    };
-    let mut errors = visitor.clone();
-    let handle = {
-        let mut visit = visitor;
-        let mut collect = collector.clone();
-        move |kind: Kind, oid: &gix::hash::oid, data: &[u8], pack: u32, offset: u64| match kind {
-            Kind::Blob => {
-                if data.len() as u64 > max {
-                    visit(Event::Skipped {
-                        path: &format!("object {oid}"),
-                        why: Skip::TooLarge,
-                    });
-                } else {
-                    visit(Event::Object {
-                        id: blob_id(oid),
-                        bytes: data,
-                    });
-                }
-            }
-            Kind::Commit => {
-                if let Some(node) = parse_commit(oid.to_owned(), data) {
-                    visit_message(&mut visit, oid, MessageKind::Commit, node.time, data);
-                    collect.commits.push(node);
-                }
-            }
-            Kind::Tree => collect.trees.push(TreeLoc {
-                pack,
-                offset,
-                id: oid.to_owned(),
-            }),
-            Kind::Tag => {
-                let time = tagger_time(data).unwrap_or(0);
-                visit_message(&mut visit, oid, MessageKind::Tag, time, data);
-            }
-        }
-    };
-    let (pack_paths, loose) =
-        each_object(repo, opts.threads, handle, &mut |e| errors(Event::Error(e)));
-    drop(collector);
-    let Collected {
-        mut commits,
-        mut trees,
-    } = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    // The same object can sit in several packs, or in a pack and loose.
-    commits.sort_by_key(|c| c.id);
-    commits.dedup_by_key(|c| c.id);
-    trees.sort_by_key(|t| t.id);
-    trees.dedup_by_key(|t| t.id);
-    Ok(Inventory {
-        commits,
-        trees,
-        packs: pack_paths.len(),
-        pack_paths,
-        loose,
-        shallow: repo.is_shallow().unwrap_or(false),
-    })
 }
 
 /// A blob with findings, and the secrets it holds (numbered by the caller).
@@ -287,7 +762,6 @@ pub struct Facts {
 pub struct ProvenanceStats {
     pub commits_visited: usize,
     pub trees: usize,
-    pub tree_pass_seconds: f64,
     pub seconds: f64,
 }
 
@@ -562,20 +1036,21 @@ pub fn provenance(
         return Ok((facts, stats));
     }
 
-    let names = NameHash::new();
+    let names = inventory.names;
     let wanted_ids: Vec<ObjectId> = wanted.iter().map(|w| object_id(&w.id)).collect();
     let index = WantedIndex::new(&wanted_ids);
-    let table = tree_pass(
-        repo,
-        &inventory.trees,
-        &inventory.pack_paths,
-        opts.threads,
-        &index,
-        names,
-    );
+    let empty = TreeTable::default();
+    let table = inventory.table.as_ref().unwrap_or(&empty);
     stats.trees = table.len();
-    stats.tree_pass_seconds = started.elapsed().as_secs_f64();
-    let mut c = Containment::new(&table);
+    // The table numbers the blobs it was built for; these are numbered by `wanted`.
+    let renumber = |i: u32| {
+        let id = inventory.table_ids.get(i as usize)?;
+        wanted
+            .binary_search_by_key(id, |w| w.id)
+            .ok()
+            .map(|j| j as u32)
+    };
+    let mut c = Containment::new(table, &renumber);
     let mut pairs = Pairs::new(wanted);
 
     let order = topo_order(commits, &by_id, &reachable);

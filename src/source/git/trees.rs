@@ -13,19 +13,9 @@ use std::hash::{BuildHasher, Hasher};
 
 use gix::hash::ObjectId;
 use gix::objs::Find as _;
-use gix::odb::pack;
 
-use super::objects::{open_pack, PackMap, RELEASE_EVERY};
 use super::GitError;
 use crate::blob::IdMap;
-
-/// Where a tree object is: at `offset` in pack number `pack`, or loose (`pack == LOOSE`).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct TreeLoc {
-    pub pack: u32,
-    pub offset: u64,
-    pub id: ObjectId,
-}
 
 /// The entries of a tree object, `(mode, name, 20-byte id)`, read with the least work: this
 /// runs over every entry of every tree in the repository (tens of millions on large
@@ -54,8 +44,14 @@ pub(super) fn prefix(oid: &gix::hash::oid) -> u64 {
 }
 
 /// Hashes entry names. Seeded per run, so a repository cannot prepare colliding names.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct NameHash(u64);
+
+impl Default for NameHash {
+    fn default() -> Self {
+        NameHash::new()
+    }
+}
 
 impl NameHash {
     pub fn new() -> NameHash {
@@ -121,7 +117,7 @@ pub(super) struct TreeTable {
 
 impl TreeTable {
     /// Records one tree.
-    fn push(&mut self, key: u64, data: &[u8], wanted: &WantedIndex, names: NameHash) {
+    pub fn push(&mut self, key: u64, data: &[u8], wanted: &WantedIndex, names: NameHash) {
         let row = self.keys.len() as u32;
         self.keys.push(key);
         for (mode, name, id) in tree_entries(data) {
@@ -142,7 +138,7 @@ impl TreeTable {
         self.child_end.push(self.children.len() as u32);
     }
 
-    fn append(&mut self, other: &TreeTable) {
+    pub fn append(&mut self, other: &TreeTable) {
         let (c0, r0) = (self.children.len() as u32, self.keys.len() as u32);
         self.keys.extend_from_slice(&other.keys);
         self.children.extend_from_slice(&other.children);
@@ -165,127 +161,6 @@ impl TreeTable {
     pub fn len(&self) -> usize {
         self.keys.len()
     }
-}
-
-/// The tree pass: reads every tree in `trees` (located by the object pass) and records its
-/// subtrees and the wanted blobs it lists. Trees are decoded by pack offset, in order, with a
-/// cache for delta bases; memory stays proportional to the number of trees, not to the number
-/// of tree entries.
-pub(super) fn tree_pass(
-    repo: &gix::Repository,
-    trees: &[TreeLoc],
-    pack_paths: &[std::path::PathBuf],
-    threads: usize,
-    wanted: &WantedIndex,
-    names: NameHash,
-) -> TreeTable {
-    let hash = repo.object_hash();
-    let mut table = TreeTable::default();
-    let mut by_pack: Vec<Vec<(u64, u64)>> = vec![Vec::new(); pack_paths.len()];
-    let mut loose: Vec<ObjectId> = Vec::new();
-    for t in trees {
-        match by_pack.get_mut(t.pack as usize) {
-            Some(v) => v.push((t.offset, prefix(&t.id))),
-            None => loose.push(t.id),
-        }
-    }
-    for (path, mut locs) in pack_paths.iter().zip(by_pack) {
-        if locs.is_empty() {
-            continue;
-        }
-        let Ok((index, map, data)) = open_pack(path, hash) else {
-            // Reported by the object pass.
-            continue;
-        };
-        locs.sort_unstable();
-        let pack = (&index, &map, &data);
-        for part in in_parallel(&locs, threads, |part| {
-            decode_trees(pack, part, wanted, names)
-        }) {
-            table.append(&part);
-        }
-    }
-    let mut buf = Vec::new();
-    for id in loose {
-        if let Ok(Some(data)) = repo.objects.try_find(&id, &mut buf) {
-            table.push(prefix(&id), data.data, wanted, names);
-        }
-    }
-    table
-}
-
-/// Runs `work` over runs of consecutive `items`, handed out to `threads` workers as they
-/// finish (later trees are larger: equal halves would leave one worker idle), and returns the
-/// results in the order of the runs.
-fn in_parallel<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    work: impl Fn(&[T]) -> R + Sync,
-) -> Vec<R> {
-    let threads = threads.max(1);
-    let chunks: Vec<&[T]> = items.chunks(items.len().div_ceil(threads * 8)).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<(usize, R)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let (chunks, next, work) = (&chunks, &next, &work);
-                s.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(part) = chunks.get(i) else {
-                            break done;
-                        };
-                        done.push((i, work(part)));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .filter_map(|w| w.join().ok())
-            .flatten()
-            .collect()
-    });
-    parts.sort_by_key(|(i, _)| *i);
-    parts.into_iter().map(|(_, r)| r).collect()
-}
-
-/// Decodes the trees at `locs` (sorted by offset) from one pack.
-fn decode_trees(
-    (index, map, data): (&pack::index::File, &PackMap, &pack::data::File<PackMap>),
-    locs: &[(u64, u64)],
-    wanted: &WantedIndex,
-    names: NameHash,
-) -> TreeTable {
-    let mut table = TreeTable::default();
-    let mut inflate = gix::zlib::Inflate::default();
-    // Tree deltas are based on other trees, mostly ones just before them in the pack.
-    let mut cache = pack::cache::lru::MemoryCappedHashmap::new(16 << 20);
-    let mut buf = Vec::new();
-    let resolve = |id: &gix::hash::oid, _: &mut Vec<u8>| {
-        index
-            .lookup(id)
-            .map(|i| {
-                data.entry(index.pack_offset_at_index(i))
-                    .map(pack::data::decode::entry::ResolvedBase::InPack)
-            })
-            .transpose()
-    };
-    for (n, &(offset, key)) in locs.iter().enumerate() {
-        if n % RELEASE_EVERY == RELEASE_EVERY - 1 {
-            map.release();
-        }
-        let Ok(entry) = data.entry(offset) else {
-            continue;
-        };
-        if let Ok(out) = data.decode_entry(entry, &mut buf, &mut inflate, &resolve, &mut cache) {
-            let n = (out.object_size as usize).min(buf.len());
-            table.push(key, &buf[..n], wanted, names);
-        }
-        // A tree that cannot be decoded was reported by the object pass.
-    }
-    table
 }
 
 /// An interned set of (wanted blob, path) pairs; `0` is the empty set.
@@ -313,12 +188,16 @@ pub(super) struct Containment<'a> {
 }
 
 impl<'a> Containment<'a> {
-    pub fn new(table: &'a TreeTable) -> Self {
+    /// Containment over `table`, with its blobs numbered by `renumber` (a blob it maps to
+    /// `None` is left out).
+    pub fn new(table: &'a TreeTable, renumber: &dyn Fn(u32) -> Option<u32>) -> Self {
         let mut interned = HashMap::new();
         interned.insert(Vec::new(), 0);
         let mut direct: IdMap<u32, Vec<(u32, u64)>> = IdMap::default();
         for &(row, w, name) in &table.direct {
-            direct.entry(row).or_default().push((w, name));
+            if let Some(w) = renumber(w) {
+                direct.entry(row).or_default().push((w, name));
+            }
         }
         let rows = table
             .keys
@@ -509,7 +388,7 @@ mod tests {
             &wanted,
             names,
         );
-        let mut c = Containment::new(&table);
+        let mut c = Containment::new(&table, &Some);
         let s = c.set_of(&ObjectId::from_bytes_or_panic(&root));
         assert_eq!(c.set(s).len(), 2, "the blob at two paths");
         let subset = c.set_of(&ObjectId::from_bytes_or_panic(&sub));
@@ -541,7 +420,7 @@ mod tests {
                 names,
             );
         }
-        let mut c = Containment::new(&table);
+        let mut c = Containment::new(&table, &Some);
         let s = c.set_of(&ObjectId::from_bytes_or_panic(&id(depth - 1)));
         assert_eq!(c.set(s).len(), 1);
     }

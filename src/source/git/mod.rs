@@ -8,6 +8,7 @@ use std::path::Path;
 
 pub mod history;
 mod objects;
+pub mod stored;
 mod trees;
 
 /// Errors opening or reading a repository.

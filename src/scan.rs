@@ -81,6 +81,8 @@ pub struct Stats {
     /// Commit and tag messages scanned.
     pub messages: AtomicU64,
     pub errors: AtomicU64,
+    /// Blobs of history not read: an earlier scan with the same rules found nothing in them.
+    pub cached: AtomicU64,
 }
 
 /// A plain copy of `Stats` for reporting, plus what the later phases add (filled in by the
@@ -118,6 +120,9 @@ pub struct Summary {
     /// Findings below the minimum confidence.
     #[serde(skip_serializing_if = "is_zero")]
     pub below_confidence: u64,
+    /// Blobs of history not read again: the cache (`--cache`) knows them to hold nothing.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cached: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -142,6 +147,7 @@ impl Summary {
         self.baselined += o.baselined;
         self.ignore_file += o.ignore_file;
         self.below_confidence += o.below_confidence;
+        self.cached += o.cached;
     }
 }
 
@@ -157,6 +163,7 @@ impl Stats {
             skipped_special: g(&self.skipped_special),
             messages: g(&self.messages),
             errors: g(&self.errors),
+            cached: g(&self.cached),
             ..Summary::default()
         }
     }
@@ -203,6 +210,8 @@ struct State {
     objects: IdSet,
     /// New blobs of changes seen (diff modes).
     changed: IdSet,
+    /// Blobs an earlier scan with the same rules found nothing in (see `know`).
+    known: IdSet,
     /// Results of blobs that have any finding.
     results: IdMap<BlobId, Arc<BlobResult>>,
     stdin: Option<BlobId>,
@@ -340,11 +349,16 @@ impl Scanner {
         self.scan_new(id, bytes, scratch);
     }
 
-    /// A git object whose id is known, unless that content was already scanned.
+    /// A git object whose id is known, unless that content was already scanned, or is
+    /// known to hold nothing.
     fn object(&self, id: BlobId, bytes: &[u8], scratch: &mut Scratch) {
         {
             let mut s = self.lock();
             if s.file_paths.contains_key(&id) || !s.objects.insert(id) {
+                return;
+            }
+            if s.known.contains(&id) {
+                Stats::bump(&self.stats.cached);
                 return;
             }
         }
@@ -482,6 +496,37 @@ impl Scanner {
             .copied()
             .collect();
         ids.sort_unstable();
+        ids
+    }
+
+    /// Takes `ids` as blobs of history that hold nothing, as an earlier scan with the same
+    /// rules found: they are not read when a source hands them over.
+    pub fn know(&self, ids: impl IntoIterator<Item = BlobId>) {
+        self.lock().known.extend(ids);
+    }
+
+    /// Takes `ids` as blobs of history seen and holding nothing, without their content (their
+    /// packs are not read again; see `know`).
+    pub fn restore(&self, ids: impl IntoIterator<Item = BlobId>) {
+        let mut s = self.lock();
+        for id in ids {
+            if !s.file_paths.contains_key(&id) && s.objects.insert(id) {
+                Stats::bump(&self.stats.cached);
+            }
+        }
+    }
+
+    /// Every blob seen so far, on disk or in history, sorted.
+    pub fn seen_blobs(&self) -> Vec<BlobId> {
+        let s = self.lock();
+        let mut ids: Vec<BlobId> = s
+            .objects
+            .iter()
+            .chain(s.file_paths.keys())
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
         ids
     }
 

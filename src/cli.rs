@@ -381,7 +381,8 @@ pub struct RemoteArgs {
     pub clone_dir: Option<PathBuf>,
 
     /// Keep what each repository's history scan learned in DIR, so that a re-scan reads only
-    /// blobs it has not seen (also KEYHOUND_CACHE)
+    /// packs and blobs it has not seen and reports the same as a full scan; records are kept
+    /// per rule set, and other rules start over (also KEYHOUND_CACHE)
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
 

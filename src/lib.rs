@@ -9,6 +9,7 @@
 //! command line.
 
 pub mod blob;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;

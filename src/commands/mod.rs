@@ -4,6 +4,7 @@
 mod baseline;
 mod docs;
 mod hook;
+mod incremental;
 mod logging;
 mod merge;
 mod output;

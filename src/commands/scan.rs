@@ -84,7 +84,6 @@ pub struct ScanOptions {
     /// Repositories scanned on their own: URLs, `--repos` lists, listings; and `--shard`.
     pub remote: RemoteOptions,
     /// `--cache DIR` (or `KEYHOUND_CACHE`).
-    #[allow(dead_code)]
     pub cache: Option<PathBuf>,
 }
 

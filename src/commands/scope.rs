@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 
+use super::incremental;
 use super::scan::{Mode, ScanOptions};
+use crate::blob::BlobId;
+use crate::cache::Cache;
 use crate::config::{self, Config};
 use crate::finding::Repository;
 use crate::matcher::Matcher;
@@ -211,6 +214,7 @@ fn run_remote(
     let matcher = Matcher::new(Arc::clone(&set))?;
     let scanner = Scanner::new(matcher).with_allow_comments(opts.allow_comments);
     let mut details = Vec::new();
+    let cache = open_cache(opts, scanner.rules(), &mut notes);
     let mut outcome = run_paths_as(
         &local,
         opts,
@@ -219,6 +223,7 @@ fn run_remote(
         &mut notes,
         &mut details,
         Some(&shown),
+        cache.as_ref(),
     )?;
     if let Some(stale) = mirror.stale {
         outcome.errors.push(failed(format!(
@@ -304,11 +309,36 @@ fn run_paths(
     notes: &mut Vec<String>,
     details: &mut Vec<String>,
 ) -> Result<Outcome> {
-    run_paths_as(scope, opts, scanner, line, notes, details, None)
+    let cache = open_cache(opts, scanner.rules(), notes);
+    run_paths_as(
+        scope,
+        opts,
+        scanner,
+        line,
+        notes,
+        details,
+        None,
+        cache.as_ref(),
+    )
+}
+
+/// The run's cache for these rules (`--cache`); a directory that cannot be made is a
+/// warning, and the scan goes on without.
+fn open_cache(opts: &ScanOptions, rules: &RuleSet, notes: &mut Vec<String>) -> Option<Cache> {
+    let dir = opts.cache.as_ref()?;
+    let digest = crate::cache::digest(rules, opts.max_file_size, opts.allow_comments);
+    match Cache::open(dir, digest) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            notes.push(format!("warning: cache: {e}"));
+            None
+        }
+    }
 }
 
 /// `run_paths`, with every repository named `shown` when given (a remote repository's
 /// clone).
+#[allow(clippy::too_many_arguments)]
 fn run_paths_as(
     scope: &Scope,
     opts: &ScanOptions,
@@ -317,6 +347,7 @@ fn run_paths_as(
     notes: &mut Vec<String>,
     details: &mut Vec<String>,
     shown: Option<&Repository>,
+    cache: Option<&Cache>,
 ) -> Result<Outcome> {
     if scope.stdin {
         read_stdin(opts, &scanner);
@@ -324,61 +355,64 @@ fn run_paths_as(
     let exclude = exclude_filter(&scope.config)?;
     let history_exclude = exclude.clone();
     let started = Instant::now();
-    let (found, inventories, ignored) = line.watch(scanner.stats(), || {
+    let (found, passes, ignored) = line.watch(scanner.stats(), || {
         let (found, ignored) = walk(scope, opts, &scanner, exclude);
         let found = open_repositories(found, opts, &scanner);
         if !found.is_empty() {
             // History means large inputs: build the keyword DFA now rather than after a megabyte.
             scanner.prime();
         }
-        let hopts = history_options(opts);
-        let inventories: Vec<Option<Inventory>> = found
+        let passes: Vec<Option<Passed>> = found
             .iter()
-            .map(|f| {
-                match history::scan_objects(&f.repo, &hopts, scanner.visitor(), &|| {
-                    scanner.wanted_ids()
-                }) {
-                    Ok(inv) => Some(inv),
-                    Err(e) => {
-                        scanner.error(SourceError {
-                            path: source::fs::display_path(&f.path),
-                            message: e.to_string(),
-                        });
-                        None
-                    }
-                }
-            })
+            .map(|f| object_pass(f, opts, &scanner, cache, notes))
             .collect();
-        (found, inventories, ignored)
+        (found, passes, ignored)
     });
     let scan_secs = started.elapsed().as_secs_f64();
+    let seen_blobs = cache.map(|_| scanner.seen_blobs()).unwrap_or_default();
     let mut scanned = scanner.finish();
     scanned.summary.ignored = ignored;
     let (wanted, keys) = scanned.wanted();
     let messages: Vec<_> = scanned.messages.iter().map(|m| m.id).collect();
+    let seen = cache.map(|_| SeenIds::of(&scanned, seen_blobs));
     let mut repos = Vec::new();
-    for (f, inv) in found.iter().zip(&inventories) {
-        let Some(inv) = inv else { continue };
-        repo_notes(f, inv, notes);
-        let facts = match history::provenance(
+    for (f, pass) in found.iter().zip(passes) {
+        let Some(Passed { inv, before, clean }) = pass else {
+            continue;
+        };
+        repo_notes(f, &inv, notes);
+        // A record is kept after a clean pass, unless the one there still holds.
+        let unchanged = before
+            .as_ref()
+            .is_some_and(|b| b.unchanged && inv.packs_read.is_empty() && inv.loose == 0);
+        let record = cache.is_some() && clean && inv.partial.is_none() && !unchanged;
+        let placed = history::provenance_recording(
             &f.repo,
-            inv,
+            &inv,
             &wanted,
             &messages,
             &history_options(opts),
-        ) {
-            Ok((facts, stats)) => {
+            record,
+        );
+        let facts = match placed {
+            Ok((facts, stats, sets)) => {
                 details.push(format!(
-                    "{}: history of {} commits ({} packs, {} loose objects); scanning took {:.2}s (trees {:.2}s), provenance for {} blobs {:.2}s",
+                    "{}: history of {} commits ({} packs read, {} from the cache, {} loose objects); scanning took {:.2}s (trees {:.2}s), provenance for {} blobs {:.2}s",
                     source::fs::display_path(&f.path),
                     inv.commit_count(),
                     inv.packs,
+                    before.as_ref().map_or(0, |b| b.carried_packs()),
                     inv.loose,
                     scan_secs,
                     inv.tree_seconds,
                     wanted.len(),
                     stats.seconds,
                 ));
+                if let (Some(cache), Some(seen), Some(sets), Some(before)) =
+                    (cache, &seen, sets, before)
+                {
+                    save_record(cache, f, before, &inv, sets, seen, notes);
+                }
                 facts
             }
             Err(e) => {
@@ -413,6 +447,103 @@ fn run_paths_as(
         outcome.allowed.retain(keep);
     }
     Ok(outcome)
+}
+
+/// A repository's object pass: its inventory, what its cache record gave it, and whether it
+/// read everything without an error (only then is a new record kept).
+struct Passed {
+    inv: Inventory,
+    before: Option<incremental::Before>,
+    clean: bool,
+}
+
+/// Reads a repository's objects, with what its cache record knows when there is a cache.
+fn object_pass(
+    f: &Found,
+    opts: &ScanOptions,
+    scanner: &Scanner,
+    cache: Option<&Cache>,
+    notes: &mut Vec<String>,
+) -> Option<Passed> {
+    let errors = || {
+        scanner
+            .stats()
+            .errors
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before_errors = errors();
+    let mut before = cache.map(|c| {
+        let record = c.load(&incremental::key(&f.repo)).unwrap_or_else(|e| {
+            notes.push(format!("warning: cache: {e}"));
+            None
+        });
+        incremental::before(&f.repo, record, scanner, opts.max_file_size)
+    });
+    let known = before
+        .as_mut()
+        .map(|b| std::mem::take(&mut b.known))
+        .unwrap_or_default();
+    let hopts = history_options(opts);
+    let wanted = || scanner.wanted_ids();
+    match history::scan_objects_known(&f.repo, &hopts, scanner.visitor(), &wanted, known) {
+        Ok(inv) => Some(Passed {
+            inv,
+            before,
+            clean: errors() == before_errors,
+        }),
+        Err(e) => {
+            scanner.error(SourceError {
+                path: source::fs::display_path(&f.path),
+                message: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+/// What the scan saw, owned, for the records of its repositories.
+struct SeenIds {
+    blobs: Vec<BlobId>,
+    with_findings: Vec<BlobId>,
+    messages: Vec<BlobId>,
+}
+
+impl SeenIds {
+    fn of(scanned: &Scanned, blobs: Vec<BlobId>) -> SeenIds {
+        let mut with_findings: Vec<BlobId> = scanned.results.keys().copied().collect();
+        with_findings.sort_unstable();
+        let mut messages: Vec<BlobId> = scanned.messages.iter().map(|m| m.id).collect();
+        messages.sort_unstable();
+        messages.dedup();
+        SeenIds {
+            blobs,
+            with_findings,
+            messages,
+        }
+    }
+}
+
+/// Writes a repository's new cache record; a failure is a warning.
+fn save_record(
+    cache: &Cache,
+    f: &Found,
+    before: incremental::Before,
+    inv: &Inventory,
+    sets: history::TreeSets,
+    seen: &SeenIds,
+    notes: &mut Vec<String>,
+) {
+    let seen = incremental::Seen {
+        blobs: &seen.blobs,
+        with_findings: &seen.with_findings,
+        messages: &seen.messages,
+    };
+    let Some(record) = incremental::after(&f.repo, before, inv, sets, &seen) else {
+        return;
+    };
+    if let Err(e) = cache.save(&incremental::key(&f.repo), &record) {
+        notes.push(format!("warning: cache: {e}"));
+    }
 }
 
 fn assemble(

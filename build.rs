@@ -75,6 +75,8 @@ const TYPED: &[&str] = &[
     "skip_global_filters",
     "within_lines",
     "max_repeat",
+    "max_sequence",
+    "partner_only",
     "secret_in_query",
     "status",
     "json",

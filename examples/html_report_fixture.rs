@@ -201,6 +201,7 @@ fn finding(rng: &mut Rng, w: &World, i: usize) -> Finding {
             parts: vec![Part::Text(text.into()), Part::This, Part::Text("\"".into())],
         },
         decoded_from: None,
+        details: Vec::new(),
         blob: BlobId::of(path.as_bytes()),
         origin: origin(rng, w, &path),
         validation: validation(rng),

@@ -225,8 +225,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub max_file_size: u64,
 
-    /// Worker threads (default: the number of CPUs)
-    #[arg(short = 'j', long, value_name = "N")]
+    /// Worker threads (default: the number of CPUs; at most 4 per CPU, more are not used)
+    #[arg(short = 'j', long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
     /// Print nothing on stderr but errors
@@ -685,6 +685,21 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 /// Parses `123`, `64K`, `32M`, `1G` (powers of 1024; an optional trailing `B` or `iB`).
+/// Most worker threads per CPU. Threads beyond the CPUs help only while others wait on the
+/// disk; each one costs memory (read buffers, regex caches, a git pack cache), so thousands
+/// of them exhaust memory without scanning any faster.
+pub const MAX_THREADS_PER_CPU: usize = 4;
+
+/// Parses `-j N`, lowered to `MAX_THREADS_PER_CPU` per CPU.
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of threads"))?;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(n.min(cpus.saturating_mul(MAX_THREADS_PER_CPU)))
+}
+
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let t = t
@@ -708,6 +723,19 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_are_capped_per_cpu() {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(parse_threads("1"), Ok(1));
+        assert_eq!(parse_threads("200000"), Ok(cpus * MAX_THREADS_PER_CPU));
+        assert_eq!(
+            parse_threads(&u64::MAX.to_string()),
+            Ok(cpus * MAX_THREADS_PER_CPU)
+        );
+        assert!(parse_threads("-1").is_err());
+        assert!(parse_threads("many").is_err());
+    }
 
     #[test]
     fn sizes() {

@@ -163,6 +163,15 @@ pub enum ChecksumState {
     Invalid,
 }
 
+/// A fact read from the secret itself: a JWT's algorithm, issuer and expiry, a private key's
+/// format, the host of a connection string. The matcher bounds and cleans values (they come
+/// from scanned content); reporters sanitise them again like any scanned text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detail {
+    pub name: &'static str,
+    pub value: String,
+}
+
 /// A commit (or an annotated tag), as reported with findings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Commit {
@@ -471,6 +480,8 @@ pub struct Finding {
     /// Set when the secret was found inside encoded text (`base64`, `percent`); the location is
     /// the encoded text's.
     pub decoded_from: Option<&'static str>,
+    /// What the secret itself says about it (see `Detail`), in the order found.
+    pub details: Vec<Detail>,
     pub blob: BlobId,
     /// Where the finding comes from: a file, stdin, history, an added line, a message.
     pub origin: Origin,

@@ -21,7 +21,7 @@ const CHAINED: &str = "pre-commit.before-keyhound";
 pub enum HookError {
     #[error(transparent)]
     Repo(#[from] diff::DiffError),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: String,
         #[source]

@@ -15,6 +15,8 @@ pub mod commands;
 pub mod config;
 pub mod files;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hook;
 pub mod matcher;
 pub mod merge;

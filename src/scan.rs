@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::blob::{looks_binary, BlobId, IdMap};
-use crate::finding::{ChecksumState, Commit, Confidence, Context, MessageKind, Secret};
+use crate::finding::{ChecksumState, Commit, Confidence, Context, Detail, MessageKind, Secret};
 use crate::matcher::{Matcher, Scratch};
 use crate::rules::RuleSet;
 use crate::source::{AddedLines, Event, Skip, SourceError};
@@ -41,6 +41,7 @@ pub struct BlobFinding {
     /// The encoding the secret was found under (`base64`, `percent`); the location is then
     /// the encoded text's.
     pub decoded_from: Option<&'static str>,
+    pub details: Vec<Detail>,
 }
 
 /// What scanning one blob gave: findings, and findings an allow comment suppressed (counted,

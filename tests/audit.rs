@@ -228,6 +228,26 @@ fn output_into_a_missing_directory_fails_before_scanning() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty());
+
+    // A target that is not a regular file is written in place, never renamed over.
+    #[cfg(unix)]
+    {
+        let real = r.path().join("real.json");
+        let link = r.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        std::fs::write(&real, "").unwrap();
+        let out = r
+            .keyhound()
+            .args(["scan", "a.env", "-q", "-f", "json", "-o"])
+            .arg(&link)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert!(std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("openai.legacy-key"));
+    }
 }
 
 fn baseline_of(r: &Repo, path: &Path) {

@@ -423,7 +423,7 @@ fn user_rules_are_checked_and_used() {
 #[test]
 fn failing_examples_make_rules_check_fail() {
     let broken = USER_RULE.replace("secret: acme_k3j5h7g9f2d4", "secret: acme_000000000000");
-    let broken = broken.replace("['acme_short']", "['acme_a1b2c3d4e5f6']");
+    let broken = broken.replace("['acme_short']", "['acme_k8s2m7p4v9n3']");
     let dir = tree(&[("rules/acme.yaml", &broken)]);
     keyhound()
         .current_dir(dir.path())
@@ -479,4 +479,35 @@ fn secrets_inside_base64_and_percent_encoding_are_found_at_the_encoded_text() {
     let url = &found[1];
     assert_eq!(url["decoded_from"], "percent");
     assert_eq!(url["rule_id"], "openai.project-key");
+}
+
+#[test]
+fn details_read_from_the_secret_reach_every_format_cleaned() {
+    // A JWT whose issuer carries a terminal escape and a bidirectional override, expired in
+    // 2011: reported, one confidence level lower, with its details cleaned.
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2F1dGguXHUwMDFiWzMxbWFjbWVcdTIwMmUuaW8iLCJleHAiOjEzMDAwMDAwMDAsInNjb3BlIjoiYWRtaW4ifQ.XYAmYcHA_iUO8z9gJvY-AY35BRImd0t1s6Me4-OS3as";
+    let dir = tree(&[("svc.env", &format!("SERVICE_TOKEN={jwt}\n"))]);
+    let out = stdout_of(scan_in(dir.path()).args(["-q", "-f", "json"]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["rule_id"], "jwt.token", "{out}");
+    assert_eq!(f["confidence"], "low");
+    assert_eq!(f["details"]["alg"], "HS256");
+    assert_eq!(f["details"]["issuer"], "https://auth.[31macme.io");
+    assert_eq!(f["details"]["expired"], "2011-03-13T07:06:40Z");
+    let sarif = stdout_of(scan_in(dir.path()).args(["-q", "-f", "sarif"]));
+    let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        doc["runs"][0]["results"][0]["properties"]["details"]["alg"],
+        "HS256"
+    );
+    let text = stdout_of(scan_in(dir.path()).args(["--color", "never"]));
+    assert!(
+        text.contains("alg HS256 · issuer https://auth.[31macme.io · expired 2011-03-13T07:06:40Z"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{text}"
+    );
 }

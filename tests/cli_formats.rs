@@ -141,7 +141,7 @@ fn github_report_snapshot() {
 fn gitlab_validator() -> jsonschema::Validator {
     let text = fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/gitlab-secret-detection-report-format-15.2.1.json"),
+            .join("tests/data/gitlab/secret-detection-report-format-15.2.1.json"),
     )
     .unwrap();
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -1,7 +1,9 @@
 //! Where a report goes. `-o FILE` is prepared before any scanning (a temporary file next to
 //! the target, so a missing directory or a read-only one fails at once), written, and renamed
 //! into place only when the run has finished writing it: an interrupted or failed run never
-//! leaves a partial report.
+//! leaves a partial report. A target that exists and is not a regular file (`/dev/null`, a
+//! FIFO, a symbolic link) is opened at once and written in place: renaming over it would
+//! replace it.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -11,7 +13,15 @@ use anyhow::{Context as _, Result};
 
 pub enum Output {
     Stdout,
-    File { target: PathBuf, temp: PathBuf },
+    File {
+        target: PathBuf,
+        temp: PathBuf,
+    },
+    /// Written in place: a device, FIFO or symbolic link, opened before scanning.
+    Special {
+        target: PathBuf,
+        file: File,
+    },
 }
 
 impl Output {
@@ -20,6 +30,17 @@ impl Output {
         let Some(target) = path else {
             return Ok(Output::Stdout);
         };
+        if target.symlink_metadata().is_ok_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(target)
+                .with_context(|| format!("cannot write the report to {}", target.display()))?;
+            return Ok(Output::Special {
+                target: target.to_path_buf(),
+                file,
+            });
+        }
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -61,6 +82,12 @@ impl Output {
                     .and_then(|_| w.get_ref().sync_all())
                     .with_context(|| format!("cannot write {}", target.display()))?;
                 std::fs::rename(temp, target)
+                    .with_context(|| format!("cannot write {}", target.display()))
+            }
+            Output::Special { target, file } => {
+                let mut w = BufWriter::new(file);
+                write(&mut w)
+                    .and_then(|_| w.flush())
                     .with_context(|| format!("cannot write {}", target.display()))
             }
         }

@@ -83,8 +83,7 @@ pub fn percent(input: &[u8]) -> Option<Vec<u8>> {
         match input[i] {
             b'%' => {
                 let hex = input.get(i + 1..i + 3)?;
-                let s = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(s, 16).ok()?);
+                out.push(hex_value(hex[0])? << 4 | hex_value(hex[1])?);
                 i += 3;
             }
             b'+' => {
@@ -98,6 +97,11 @@ pub fn percent(input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// The value of one hex digit (`u8::from_str_radix` would also take a sign: `%+1`).
+fn hex_value(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 /// Valid UTF-8 with no NUL and at most 5% control characters (tabs and newlines aside): the
@@ -136,6 +140,10 @@ mod tests {
         assert_eq!(percent(b"a%2Db%20c+d").unwrap(), b"a-b c d");
         assert!(percent(b"%zz").is_none());
         assert!(percent(b"%2").is_none());
+        // Found by fuzzing: a sign is not a hex digit.
+        assert!(percent(b"a%+2b").is_none());
+        assert!(percent(b"%-1").is_none());
+        assert_eq!(percent(b"%fF%0a").unwrap(), b"\xff\n");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Randomness measures for captured values: Shannon entropy and runs of one character.
+//! Randomness measures for captured values: Shannon entropy, runs of one character and
+//! sequences (`abcdef`, `654321`, `a1b2c3d4e5f6`).
 
 /// Shannon entropy in bits per byte of `s` (0 for empty input; at most 8).
 pub fn shannon(s: &[u8]) -> f64 {
@@ -37,6 +38,46 @@ pub fn longest_run(s: &[u8]) -> usize {
     best
 }
 
+/// Length of the longest sequence of letters or digits that step by one in a single direction
+/// (`abcdef`, `123456`, `FEDCBA`), counting two such sequences interleaved (`a1b2c3d4e5f6`)
+/// as one of half their combined length. Typed placeholders look like this; a random key of
+/// 40 base62 characters holds a sequence of six with a probability of about one in 10^7.
+pub fn longest_sequence(s: &[u8]) -> usize {
+    let steps = |gap: usize| {
+        let mut best = 0;
+        let mut run = 0;
+        let mut dir = 0i16;
+        for i in gap..s.len() {
+            let (a, b) = (s[i - gap], s[i]);
+            let d = b as i16 - a as i16;
+            let same_class = (a.is_ascii_digit() && b.is_ascii_digit())
+                || (a.is_ascii_lowercase() && b.is_ascii_lowercase())
+                || (a.is_ascii_uppercase() && b.is_ascii_uppercase());
+            if same_class && (d == 1 || d == -1) && (run == 0 || d == dir) {
+                run += 1;
+                dir = d;
+            } else if same_class && (d == 1 || d == -1) {
+                run = 1;
+                dir = d;
+            } else {
+                run = 0;
+            }
+            best = best.max(run);
+        }
+        best
+    };
+    let straight = match steps(1) {
+        0 => 1.min(s.len()),
+        n => n + 1,
+    };
+    // Interleaved: every step two apart holds; the characters covered are `n + 2`.
+    let interleaved = match steps(2) {
+        0 => 0,
+        n => (n + 2) / 2,
+    };
+    straight.max(interleaved)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +95,20 @@ mod tests {
         assert_eq!(longest_run(b""), 0);
         assert_eq!(longest_run(b"abc"), 1);
         assert_eq!(longest_run(b"abxxxxc"), 4);
+    }
+
+    #[test]
+    fn sequences() {
+        assert_eq!(longest_sequence(b""), 0);
+        assert_eq!(longest_sequence(b"x"), 1);
+        assert_eq!(longest_sequence(b"xabcdefy"), 6);
+        assert_eq!(longest_sequence(b"K987654q"), 6);
+        assert_eq!(longest_sequence(b"abcdef123456"), 6);
+        assert_eq!(longest_sequence(b"a1b2c3d4e5f6"), 6);
+        assert_eq!(longest_sequence(b"A1B2C3"), 3);
+        // A step that changes direction starts a new sequence; `9` to `:` is not a digit step.
+        assert_eq!(longest_sequence(b"abcba"), 3);
+        assert_eq!(longest_sequence(b"789:;<"), 3);
+        assert_eq!(longest_sequence(b"Zq9vX2mK7pL4wR8n"), 1);
     }
 }

@@ -2,10 +2,15 @@
 //!
 //! One aho-corasick automaton (DFA kind, ASCII case-insensitive) finds every rule keyword.
 //! Each keyword hit opens a window around itself for the rules that own the keyword; windows
-//! of one rule that touch are merged, so each rule's regex runs at most once over any byte and
-//! the cost stays linear in the input however many hits it holds. Regexes compile on first
-//! use and are shared by all threads; each thread brings its own `Scratch` (regex caches and
-//! buffers), so the hot path takes no locks and allocates nothing per byte.
+//! of one rule that touch are merged as the hits come, and a window is searched as soon as it
+//! can grow no more (`windows`), so each rule's regex runs at most once over any byte and the
+//! cost stays linear in the input however many hits it holds. Regexes compile on first use and
+//! are shared by all threads; each thread brings its own `Scratch` (regex caches and buffers),
+//! so the hot path takes no locks and allocates nothing per byte.
+//!
+//! Memory per input is bounded whatever the input holds: keyword hits are handed on in
+//! batches, each rule holds one pending window, and at most `MAX_MATCHES` matches are kept
+//! (`Scratch::capped` tells when an input had more).
 //!
 //! After a regex confirms a match, its captured secret goes through the filters: the rule's
 //! `min_entropy`, the global placeholder filters (repeated characters, stopwords, placeholder
@@ -14,17 +19,24 @@
 //! offline checksums. Paired rules then pick up their partner (an AWS secret key its key id).
 
 pub mod checksum;
+mod connection;
+mod csv;
 pub mod decode;
 pub mod entropy;
 pub mod generic;
+pub mod inspect;
+mod jwt;
 pub mod keywords;
+mod pem;
+mod resolve;
+mod windows;
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use regex_automata::{meta, util::captures::Captures, Input};
 
-use crate::finding::{ChecksumState, Confidence};
+use crate::finding::{ChecksumState, Confidence, Detail};
 use crate::rules::{syntax::ChecksumKind, Rule, RuleSet, SecretGroup};
 use keywords::{KeywordScratch, Keywords};
 
@@ -41,6 +53,8 @@ pub struct Match {
     pub checksum: Option<ChecksumState>,
     /// Set when the secret was found inside encoded text: `span` is then the encoded text.
     pub decoded: Option<Decoded>,
+    /// What the rule's `inspect` check read from the secret.
+    pub details: Vec<Detail>,
 }
 
 /// A secret found after decoding: the decoded secret and how it was encoded.
@@ -58,10 +72,14 @@ const MAX_DECODE_DEPTH: usize = 2;
 /// Most decoded bytes scanned for one input, over all its encoded captures.
 const MAX_DECODED_PER_INPUT: usize = 1 << 20;
 
+/// Most matches kept for one input; the search stops there. Ten thousand secrets in one file
+/// are a dump, not a leak, and what is past them would only cost memory.
+pub const MAX_MATCHES: usize = 10_000;
+
 /// Errors building a matcher.
 #[derive(Debug, thiserror::Error)]
 pub enum MatcherError {
-    #[error("cannot build the keyword automaton: {0}")]
+    #[error("cannot build the keyword automaton")]
     Automaton(#[from] aho_corasick::BuildError),
 }
 
@@ -76,13 +94,21 @@ pub struct Matcher {
 #[derive(Clone)]
 pub struct Scratch {
     keywords: KeywordScratch,
-    windows: Vec<(u32, usize, usize)>,
-    /// Index into `windows` of each rule's most recent window, for merging on the fly.
-    last_window: Vec<u32>,
+    pending: windows::Pending,
     regex: Vec<Option<(meta::Cache, Captures)>>,
+    /// The last `find` stopped at `MAX_MATCHES`.
+    capped: bool,
+    /// Bytes handed to regexes by the last `find` (windows, summed over rules).
+    searched: usize,
 }
 
-const NO_WINDOW: u32 = u32::MAX;
+impl Scratch {
+    /// Whether the last `Matcher::find` stopped at `MAX_MATCHES` matches: the input holds
+    /// more than were returned.
+    pub fn capped(&self) -> bool {
+        self.capped
+    }
+}
 
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>) -> Result<Matcher, MatcherError> {
@@ -120,32 +146,40 @@ impl Matcher {
         self.keywords.prime()
     }
 
+    /// Calls `f(keyword, start, end)` for every keyword occurrence in `hay`, in order of `end`:
+    /// the keyword walk alone, for benchmarks.
+    #[doc(hidden)]
+    pub fn keyword_hits(
+        &self,
+        hay: &[u8],
+        scratch: &mut Scratch,
+        f: impl FnMut(usize, usize, usize),
+    ) {
+        self.keywords.find(hay, &mut scratch.keywords, f)
+    }
+
     pub fn scratch(&self) -> Scratch {
         let n = self.rules.rules.len();
         Scratch {
             keywords: KeywordScratch::default(),
-            windows: Vec::new(),
-            last_window: vec![NO_WINDOW; n],
+            pending: windows::Pending::new(n),
             regex: (0..n).map(|_| None).collect(),
+            capped: false,
+            searched: 0,
         }
     }
 
-    /// All confirmed matches in `hay`, ordered by position then rule.
+    /// All confirmed matches in `hay`, ordered by position then rule; at most `MAX_MATCHES`
+    /// (see `Scratch::capped`).
     pub fn find(&self, hay: &[u8], scratch: &mut Scratch) -> Vec<Match> {
+        scratch.capped = false;
+        scratch.searched = 0;
         self.find_at(hay, scratch, 0)
     }
 
     fn find_at(&self, hay: &[u8], scratch: &mut Scratch, depth: usize) -> Vec<Match> {
-        self.collect_windows(hay, scratch);
         let mut out = Vec::new();
-        let windows = std::mem::take(&mut scratch.windows);
-        for &(r, start, end) in &windows {
-            if self.rules.rules[r as usize].decode.is_some() && depth >= MAX_DECODE_DEPTH {
-                continue;
-            }
-            self.confirm(hay, r as usize, start..end, scratch, &mut out);
-        }
-        scratch.windows = windows;
+        self.search(hay, scratch, depth, &mut out);
         if out.is_empty() {
             return out;
         }
@@ -156,9 +190,56 @@ impl Matcher {
             out = self.decode_and_rescan(hay, out, scratch, depth);
         }
         out.sort_by_key(|m| (m.span.start, m.rule));
-        self.drop_generic_overlaps(&mut out);
-        self.pair_up(hay, &mut out);
+        resolve::drop_generic_overlaps(&self.rules.rules, &mut out);
+        resolve::pair_up(&self.rules.rules, hay, &mut out);
+        // Identifiers are reported only as partners, which `pair_up` has attached.
+        out.retain(|m| !self.rules.rules[m.rule].partner_only);
         out
+    }
+
+    /// Runs each rule's regex over the windows around its keyword hits, each window once it
+    /// can grow no more (see `windows`), collecting up to `MAX_MATCHES` matches in `out`.
+    fn search(&self, hay: &[u8], scratch: &mut Scratch, depth: usize, out: &mut Vec<Match>) {
+        let Scratch {
+            keywords,
+            pending,
+            regex,
+            capped,
+            searched,
+        } = scratch;
+        let mut line = windows::Line::default();
+        let mut run = |pending: &mut windows::Pending, out: &mut Vec<Match>| {
+            for (r, w) in pending.take_closed() {
+                if out.len() < MAX_MATCHES {
+                    *searched += w.len();
+                    self.confirm(hay, r as usize, w, regex, out);
+                }
+            }
+        };
+        self.keywords.find(hay, keywords, |pattern, start, end| {
+            if out.len() >= MAX_MATCHES {
+                return;
+            }
+            for &r in &self.keyword_rules[pattern] {
+                let rule = &self.rules.rules[r as usize];
+                if rule.decode.is_some() && depth >= MAX_DECODE_DEPTH {
+                    continue;
+                }
+                let Ok(compiled) = rule.compiled() else {
+                    continue;
+                };
+                let w = line.window(hay, start..end, compiled.window, compiled.single_line);
+                pending.add(r, w);
+            }
+            if pending.full() {
+                run(pending, out);
+            }
+        });
+        pending.close_all();
+        run(pending, out);
+        if out.len() >= MAX_MATCHES {
+            *capped = true;
+        }
     }
 
     /// Replaces each match of a decode rule by the matches found in its decoded text, placed at
@@ -172,17 +253,16 @@ impl Matcher {
     ) -> Vec<Match> {
         let mut out = Vec::with_capacity(matches.len());
         let mut budget = MAX_DECODED_PER_INPUT;
-        let mut seen: Vec<Range<usize>> = Vec::new();
+        let mut seen: std::collections::HashSet<(usize, usize)> = Default::default();
         for m in matches {
             let Some(encoding) = self.rules.rules[m.rule].decode else {
                 out.push(m);
                 continue;
             };
             // Two decode rules capturing the same text decode it once.
-            if seen.contains(&m.span) {
+            if !seen.insert((m.span.start, m.span.end)) {
                 continue;
             }
-            seen.push(m.span.clone());
             let encoded = &hay[m.span.clone()];
             let Some(decoded) = encoding.decode(encoded) else {
                 continue;
@@ -196,6 +276,10 @@ impl Matcher {
             }
             budget -= decoded.len();
             for inner in self.find_at(&decoded, scratch, depth + 1) {
+                if out.len() >= MAX_MATCHES {
+                    scratch.capped = true;
+                    break;
+                }
                 let secret = match &inner.decoded {
                     Some(d) => d.secret.clone(),
                     None => decoded[inner.span.clone()].to_vec(),
@@ -207,6 +291,7 @@ impl Matcher {
                     partner: None,
                     confidence: inner.confidence,
                     checksum: inner.checksum,
+                    details: inner.details,
                     decoded: Some(Decoded {
                         secret,
                         encoding: inner.decoded.as_ref().map_or(encoding, |d| d.encoding),
@@ -218,93 +303,28 @@ impl Matcher {
         out
     }
 
-    /// Fills `scratch.windows` with disjoint `(rule, start, end)` ranges to search.
-    fn collect_windows(&self, hay: &[u8], scratch: &mut Scratch) {
-        let Scratch {
-            keywords,
-            windows,
-            last_window,
-            ..
-        } = scratch;
-        windows.clear();
-        let mut touched: Vec<u32> = Vec::new();
-        self.keywords
-            .find(hay, keywords, |pattern, hit_start, hit_end| {
-                for &r in &self.keyword_rules[pattern] {
-                    let rule = &self.rules.rules[r as usize];
-                    let Ok(compiled) = rule.compiled() else {
-                        continue;
-                    };
-                    let w = compiled.window;
-                    let mut start = hit_start.saturating_sub(w);
-                    let mut end = hit_end.saturating_add(w).min(hay.len());
-                    if compiled.single_line {
-                        // The line ends stay in the window: a pattern may consume the
-                        // newline around a value as a delimiter.
-                        if let Some(i) = memchr::memrchr(b'\n', &hay[start..hit_start]) {
-                            start += i;
-                        }
-                        if let Some(i) = memchr::memchr(b'\n', &hay[hit_end..end]) {
-                            end = hit_end + i + 1;
-                        }
-                    }
-                    let last = last_window[r as usize];
-                    if last != NO_WINDOW {
-                        let lw = &mut windows[last as usize];
-                        if start <= lw.2 && end >= lw.1 {
-                            lw.1 = lw.1.min(start);
-                            lw.2 = lw.2.max(end);
-                            continue;
-                        }
-                    } else {
-                        touched.push(r);
-                    }
-                    last_window[r as usize] = windows.len() as u32;
-                    windows.push((r, start, end));
-                }
-            });
-        for r in touched {
-            last_window[r as usize] = NO_WINDOW;
-        }
-        if windows.len() > 1 {
-            // Hits arrive in order of their end, so a few windows of one rule can still
-            // overlap; sort and merge so every byte is searched at most once per rule.
-            windows.sort_unstable();
-            let mut merged = 0;
-            for i in 1..windows.len() {
-                let (r, s, e) = windows[i];
-                let cur = &mut windows[merged];
-                if cur.0 == r && s <= cur.2 {
-                    cur.2 = cur.2.max(e);
-                } else {
-                    merged += 1;
-                    windows[merged] = (r, s, e);
-                }
-            }
-            windows.truncate(merged + 1);
-        }
-    }
-
+    /// Runs rule `r`'s regex over `window`, adding what passes the filters to `out` (no more
+    /// than `MAX_MATCHES` in all).
     fn confirm(
         &self,
         hay: &[u8],
         r: usize,
         window: Range<usize>,
-        scratch: &mut Scratch,
+        caches: &mut [Option<(meta::Cache, Captures)>],
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules.rules[r];
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let (cache, caps) = scratch.regex[r].get_or_insert_with(|| {
+        let (cache, caps) = caches[r].get_or_insert_with(|| {
             (
                 compiled.regex.create_cache(),
                 compiled.regex.create_captures(),
             )
         });
         let mut input = Input::new(hay).span(window.clone());
-        loop {
+        while out.len() < MAX_MATCHES {
             compiled.regex.search_captures_with(cache, &input, caps);
             let Some(m) = caps.get_match() else {
                 break;
@@ -315,9 +335,15 @@ impl Matcher {
                     .find_map(|g| caps.get_group(g).filter(|s| !s.is_empty()))
                     .or(Some(m.span())),
             };
-            if let Some(span) = secret {
-                let span = span.range();
-                if let Some((confidence, checksum)) = self.accept(rule, &hay[span.clone()]) {
+            // A rule's check reads the match first (it may narrow the secret); the filters
+            // then judge the secret it settled on.
+            let checked = secret.and_then(|s| inspect::apply(rule, hay, caps, s.range()));
+            if let Some(checked) = checked {
+                let span = checked.secret;
+                let accepted = self
+                    .accept(rule, &hay[span.clone()])
+                    .map(|(c, sum)| (checked.confidence.unwrap_or(c), sum, checked.details));
+                if let Some((confidence, checksum, details)) = accepted {
                     out.push(Match {
                         rule: r,
                         span,
@@ -325,6 +351,7 @@ impl Matcher {
                         confidence,
                         checksum,
                         decoded: None,
+                        details,
                     });
                 }
             }
@@ -361,6 +388,11 @@ impl Matcher {
                     return None;
                 }
             }
+            if let Some(n) = filters.max_sequence {
+                if entropy::longest_sequence(secret) >= n {
+                    return None;
+                }
+            }
             let c = filters.compiled();
             if let Some(stop) = &c.stopwords {
                 if stop.is_match(secret) {
@@ -385,12 +417,15 @@ impl Matcher {
             }
         }
         if rule.generic {
-            if let Some(ignore) = &filters.compiled().generic_ignore {
-                if ignore.is_match(secret) {
-                    return None;
-                }
+            // `generic_ignore` is one of the global filters.
+            let ignore = (!rule.skip_global_filters)
+                .then(|| filters.compiled().generic_ignore.as_ref())
+                .flatten();
+            if ignore.is_some_and(|i| i.is_match(secret)) {
+                return None;
             }
-            if !generic::plausible_secret(secret) {
+            // A rule that inspects its matches judges the value itself.
+            if rule.inspect.is_none() && !generic::plausible_secret(secret) {
                 return None;
             }
         }
@@ -408,85 +443,6 @@ impl Matcher {
             None => None,
         };
         Some((confidence, checksum))
-    }
-
-    /// A provider rule knows the format better than a generic rule: when both capture
-    /// overlapping secrets, keep the provider's.
-    fn drop_generic_overlaps(&self, out: &mut Vec<Match>) {
-        let rules = &self.rules.rules;
-        if !out.iter().any(|m| rules[m.rule].generic) {
-            return;
-        }
-        let specific: Vec<Range<usize>> = out
-            .iter()
-            .filter(|m| !rules[m.rule].generic)
-            .map(|m| m.span.clone())
-            .collect();
-        out.retain(|m| {
-            !rules[m.rule].generic
-                || !specific
-                    .iter()
-                    .any(|s| s.start < m.span.end && m.span.start < s.end)
-        });
-        // Two generic rules on the same value: keep the first.
-        let mut kept: Vec<Range<usize>> = Vec::new();
-        out.retain(|m| {
-            if !rules[m.rule].generic {
-                return true;
-            }
-            if kept
-                .iter()
-                .any(|s| s.start < m.span.end && m.span.start < s.end)
-            {
-                return false;
-            }
-            kept.push(m.span.clone());
-            true
-        });
-    }
-
-    /// Attaches to each paired rule's match the nearest match of its partner rule within the
-    /// allowed number of lines; a partner used this way is not reported on its own. "Nearest"
-    /// means fewest lines apart, then a partner no other secret has taken, then fewest bytes
-    /// apart: a secret on the line of its own key id keeps it even when the next line's id is
-    /// closer in bytes.
-    fn pair_up(&self, hay: &[u8], out: &mut Vec<Match>) {
-        let rules = &self.rules.rules;
-        if !out.iter().any(|m| rules[m.rule].pair.is_some()) {
-            return;
-        }
-        let mut used = vec![false; out.len()];
-        for i in 0..out.len() {
-            let Some(pair) = rules[out[i].rule].pair else {
-                continue;
-            };
-            let here = out[i].span.clone();
-            let best = out
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.rule == pair.with)
-                .filter_map(|(j, m)| {
-                    let (a, b) = if m.span.start < here.start {
-                        (m.span.end.min(here.start), here.start)
-                    } else {
-                        (here.end.min(m.span.start), m.span.start)
-                    };
-                    let lines = memchr::memchr_iter(b'\n', &hay[a..b]).count();
-                    (lines <= pair.within_lines).then_some((lines, used[j], b - a, j))
-                })
-                .min();
-            if let Some((_, _, _, j)) = best {
-                used[j] = true;
-                out[i].partner = Some(out[j].span.clone());
-                out[i].confidence = out[i].confidence.raised();
-            }
-        }
-        let mut k = 0;
-        out.retain(|_| {
-            let keep = !used[k];
-            k += 1;
-            keep
-        });
     }
 }
 
@@ -675,12 +631,68 @@ rules:
     }
 
     #[test]
+    fn partner_only_identifiers_need_their_secret() {
+        let m = matcher(&RULES.replace(
+            "    pattern: '\\b(tid-[0-9]{4})\\b'",
+            "    pattern: '\\b(tid-[0-9]{4})\\b'\n    partner_only: true",
+        ));
+        assert!(secrets(&m, b"id tid-4821\n").is_empty());
+        let hay = b"id tid-4821\ntest_secret = Qw3rTy7uI9\n";
+        let mut s = m.scratch();
+        let got = m.find(hay, &mut s);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(&hay[got[0].partner.clone().unwrap()], b"tid-4821");
+    }
+
+    #[test]
+    fn an_inspecting_generic_rule_wins_over_other_generic_rules() {
+        let yaml = |inspect: &str| {
+            format!(
+                r#"
+provider: Test
+rules:
+  - id: generic.first
+    name: First
+    keywords: [token]
+    pattern: 'token=(\S+)'
+    generic: true
+    examples: ["token=Qw3rTy7uI9xZ"]
+  - id: jwt.second
+    name: Second
+    keywords: [token]
+    pattern: 'token=(\S+)'
+    generic: true
+    skip_global_filters: true
+    {inspect}
+    examples: ["token=Qw3rTy7uI9xZ"]
+"#
+            )
+        };
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzY29wZSI6ImFkbWluIn0.Q3vT9xLm2Rk8pZbW4nYc7JfH1sDq6GaE0uKoVi5tXwM";
+        let hay = format!("token={token}");
+        let got = secrets(&matcher(&yaml("inspect: jwt")), hay.as_bytes());
+        assert_eq!(got, vec![("jwt.second".into(), token.into())]);
+        let got = secrets(&matcher(&yaml("")), hay.as_bytes());
+        assert_eq!(got, vec![("generic.first".into(), token.into())]);
+    }
+
+    #[test]
     fn windows_merge_so_dense_hits_stay_linear() {
         let m = matcher(RULES);
+        let hay = tokens(9_000);
+        let mut s = m.scratch();
+        let found = m.find(&hay, &mut s);
+        assert_eq!(found.len(), 9_000);
+        assert!(!s.capped());
+        assert!(s.searched <= hay.len(), "{} > {}", s.searched, hay.len());
+    }
+
+    /// `n` random `tok_` tokens, space-separated.
+    fn tokens(n: usize) -> Vec<u8> {
         let mut hay = Vec::new();
         let alphabet = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..20_000 {
+        for _ in 0..n {
             hay.extend_from_slice(b"tok_");
             for _ in 0..12 {
                 x ^= x << 13;
@@ -690,11 +702,138 @@ rules:
             }
             hay.push(b' ');
         }
+        hay
+    }
+
+    #[test]
+    fn matches_stop_at_the_cap_and_say_so() {
+        let m = matcher(RULES);
+        let hay = tokens(MAX_MATCHES + 500);
         let mut s = m.scratch();
-        m.collect_windows(&hay, &mut s);
-        let searched: usize = s.windows.iter().map(|w| w.2 - w.1).sum();
-        assert!(searched <= hay.len(), "{searched} > {}", hay.len());
         let found = m.find(&hay, &mut s);
-        assert_eq!(found.len(), 20_000);
+        assert_eq!(found.len(), MAX_MATCHES);
+        assert!(s.capped());
+        // The first ones, in order.
+        assert_eq!(found[0].span, 0..16);
+        assert!(found.windows(2).all(|w| w[0].span.start < w[1].span.start));
+        assert!(m.find(b"tok_A1b2C3d4E5f6", &mut s).len() == 1 && !s.capped());
+    }
+
+    #[test]
+    fn many_pairs_on_one_line_pair_as_before() {
+        // Ids and secrets interleaved on one line, then on lines of their own.
+        let m = matcher(RULES);
+        let mut hay = Vec::new();
+        for i in 0..400 {
+            hay.extend_from_slice(format!("tid-{i:04} test_secret = {i:04}Qw3rTy ").as_bytes());
+        }
+        for i in 0..100 {
+            hay.extend_from_slice(format!("\ntid-{i:04}\n\ntest_secret = Zx{i:04}Kp7q").as_bytes());
+        }
+        let mut s = m.scratch();
+        let got = m.find(&hay, &mut s);
+        let mut want = m.find_at_unresolved(&hay, &mut s);
+        reference::drop_generic_overlaps(&m.rules().rules, &mut want);
+        reference::pair_up(&m.rules().rules, &hay, &mut want);
+        assert_eq!(got, want);
+        assert_eq!(
+            got.iter().filter(|g| g.partner.is_some()).count(),
+            400 + 100
+        );
+    }
+
+    #[test]
+    fn generic_overlaps_resolve_as_before() {
+        let m = matcher(RULES);
+        let mut hay = Vec::new();
+        for i in 0..500 {
+            let v = if i % 3 == 0 {
+                format!("tok_A1b2C3d4E{i:04}")
+            } else {
+                format!("Zq9vX2mK{i:04}")
+            };
+            hay.extend_from_slice(format!("token = \"{v}\" tok_Q1w2E3r4T5y6 ").as_bytes());
+        }
+        let mut s = m.scratch();
+        let got = m.find(&hay, &mut s);
+        let mut want = m.find_at_unresolved(&hay, &mut s);
+        reference::drop_generic_overlaps(&m.rules().rules, &mut want);
+        reference::pair_up(&m.rules().rules, &hay, &mut want);
+        assert_eq!(got, want);
+        assert!(got.iter().any(|g| m.rules().rules[g.rule].generic));
+    }
+
+    impl Matcher {
+        /// Matches before overlaps and pairs are resolved.
+        fn find_at_unresolved(&self, hay: &[u8], scratch: &mut Scratch) -> Vec<Match> {
+            let mut out = Vec::new();
+            self.search(hay, scratch, 0, &mut out);
+            out.sort_by_key(|m| (m.span.start, m.rule));
+            out
+        }
+    }
+
+    /// The first, quadratic way of resolving overlaps and pairs: every match against every
+    /// other.
+    mod reference {
+        use super::super::Match;
+        use crate::rules::Rule;
+        use std::ops::Range;
+
+        pub fn drop_generic_overlaps(rules: &[Rule], out: &mut Vec<Match>) {
+            let specific: Vec<Range<usize>> = out
+                .iter()
+                .filter(|m| !rules[m.rule].generic)
+                .map(|m| m.span.clone())
+                .collect();
+            let overlap = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+            out.retain(|m| !rules[m.rule].generic || !specific.iter().any(|s| overlap(s, &m.span)));
+            let mut kept: Vec<Range<usize>> = Vec::new();
+            out.retain(|m| {
+                if !rules[m.rule].generic {
+                    return true;
+                }
+                if kept.iter().any(|s| overlap(s, &m.span)) {
+                    return false;
+                }
+                kept.push(m.span.clone());
+                true
+            });
+        }
+
+        pub fn pair_up(rules: &[Rule], hay: &[u8], out: &mut Vec<Match>) {
+            let mut used = vec![false; out.len()];
+            for i in 0..out.len() {
+                let Some(pair) = rules[out[i].rule].pair else {
+                    continue;
+                };
+                let here = out[i].span.clone();
+                let best = out
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.rule == pair.with)
+                    .filter_map(|(j, m)| {
+                        let (a, b) = if m.span.start < here.start {
+                            (m.span.end.min(here.start), here.start)
+                        } else {
+                            (here.end.min(m.span.start), m.span.start)
+                        };
+                        let lines = memchr::memchr_iter(b'\n', &hay[a..b]).count();
+                        (lines <= pair.within_lines).then_some((lines, used[j], b - a, j))
+                    })
+                    .min();
+                if let Some((_, _, _, j)) = best {
+                    used[j] = true;
+                    out[i].partner = Some(out[j].span.clone());
+                    out[i].confidence = out[i].confidence.raised();
+                }
+            }
+            let mut k = 0;
+            out.retain(|_| {
+                let keep = !used[k];
+                k += 1;
+                keep
+            });
+        }
     }
 }

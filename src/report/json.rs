@@ -38,6 +38,10 @@ pub struct JsonFinding<'a> {
     /// The encoding the secret was hidden under; the location is the encoded text's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decoded_from: Option<&'static str>,
+    /// What the secret itself says: a JWT's `alg`, `issuer` and `expires`, a private key's
+    /// `format` and `encrypted`, a connection string's `host`.
+    #[serde(skip_serializing_if = "super::Details::is_empty")]
+    pub details: super::Details<'a>,
     pub blob: String,
     /// Where the finding comes from: `file`, `stdin`, `history` (a version only git history
     /// holds), `staged`, `commit` (a line a commit of a range added), `commit-message`,
@@ -93,6 +97,7 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
         checksum: f.checksum,
         snippet: r.snippet(f),
         decoded_from: f.decoded_from,
+        details: super::Details(&f.details),
         blob: f.blob.to_hex(),
         origin: f.origin.kind(),
         repository: f.origin.repository(),

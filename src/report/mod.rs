@@ -26,7 +26,7 @@ pub use json::SCHEMA as JSON_SCHEMA;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use crate::finding::{Commit, Finding, History, LiveState, Origin, Part, Validation};
+use crate::finding::{Commit, Detail, Finding, History, LiveState, Origin, Part, Validation};
 use crate::rules::{Rule, RuleSet};
 use crate::scan::Summary;
 use crate::source::SourceError;
@@ -271,6 +271,36 @@ fn one_line(f: &Finding, secret: &str) -> String {
 /// Removes control characters (including ESC, so no terminal escape sequences survive) and
 /// replaces tabs with spaces. Applied to every text keyhound did not write itself: scanned
 /// content, paths, commit metadata, rule text from rule files, answers from providers.
+/// A finding's details as a JSON object (`{"alg": "HS256", "issuer": "…"}`), in the order
+/// found, values sanitised.
+pub struct Details<'a>(pub &'a [Detail]);
+
+impl Details<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `alg HS256 · issuer https://login.example · expired 2021-02-14`, for text output.
+    pub fn text(&self) -> String {
+        self.0
+            .iter()
+            .map(|d| format!("{} {}", d.name, sanitize(&d.value)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
+impl serde::Serialize for Details<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for d in self.0 {
+            map.serialize_entry(d.name, &sanitize(&d.value))?;
+        }
+        map.end()
+    }
+}
+
 pub fn sanitize(s: &str) -> String {
     s.chars()
         .filter_map(|c| match c {

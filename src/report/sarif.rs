@@ -26,7 +26,7 @@ struct Run<'a> {
     tool: Tool<'a>,
     invocations: Vec<Invocation>,
     column_kind: &'static str,
-    results: Vec<ResultObj>,
+    results: Vec<ResultObj<'a>>,
 }
 
 /// The run itself: whether every file and object could be read, and the ones that could not.
@@ -106,25 +106,27 @@ struct Text {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ResultObj {
+struct ResultObj<'a> {
     rule_id: String,
     rule_index: usize,
     level: &'static str,
     message: Text,
     locations: Vec<LocationObj>,
     partial_fingerprints: BTreeMap<&'static str, String>,
-    properties: ResultProperties,
+    properties: ResultProperties<'a>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ResultProperties {
+struct ResultProperties<'a> {
     confidence: Confidence,
     secret: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     rotate: Option<String>,
     #[serde(rename = "decodedFrom", skip_serializing_if = "Option::is_none")]
     decoded_from: Option<&'static str>,
+    #[serde(skip_serializing_if = "super::Details::is_empty")]
+    details: super::Details<'a>,
     origin: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     repository: Option<crate::finding::Repository>,
@@ -313,7 +315,7 @@ fn invocation(r: &Report<'_>) -> Invocation {
     }
 }
 
-fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
+fn result<'a>(r: &Report<'_>, f: &'a Finding, rule_index: usize) -> ResultObj<'a> {
     let mut partial_fingerprints = BTreeMap::new();
     partial_fingerprints.insert("keyhound/v1", f.fingerprint.to_string());
     let history = f.origin.history();
@@ -362,6 +364,7 @@ fn result(r: &Report<'_>, f: &Finding, rule_index: usize) -> ResultObj {
             secret: r.secret_text(f),
             rotate: f.rotate.as_deref().map(super::sanitize),
             decoded_from: f.decoded_from,
+            details: super::Details(&f.details),
             origin: f.origin.kind(),
             repository: f.origin.repository().cloned(),
             commit: f

@@ -67,6 +67,9 @@ fn facts(r: &Report<'_>, f: &Finding) -> String {
     if let Some(enc) = f.decoded_from {
         facts.push(format!("decoded from {enc}"));
     }
+    if !f.details.is_empty() {
+        facts.push(super::Details(&f.details).text());
+    }
     match f.checksum {
         Some(ChecksumState::Valid) => facts.push("checksum valid".into()),
         Some(ChecksumState::Invalid) => facts.push("checksum INVALID".into()),

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::matcher::{Match, Matcher, MatcherError};
+use crate::rules::text::clean;
 use crate::rules::{Rule, RuleFormat, RuleSet};
 
 /// One failed check.
@@ -19,10 +20,13 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Messages quote examples from rule files: cleaned before a terminal sees them.
         write!(
             f,
             "{}: rule `{}`: {}",
-            self.location, self.rule_id, self.message
+            clean(&self.location),
+            clean(&self.rule_id),
+            clean(&self.message)
         )
     }
 }

@@ -24,13 +24,13 @@
 use std::fmt;
 use std::ops::Range;
 
-use regex_automata::util::syntax as re_syntax;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::syntax::RuleSyntax;
+use super::text::clean;
 use super::RuleError;
 use crate::finding::Confidence;
 
@@ -109,13 +109,14 @@ impl ImportReport {
         effect: Effect,
         reason: String,
     ) {
+        // Ids, keys and values quoted from the file are shown to people: cleaned here.
         self.warnings.push(ImportWarning {
             file: self.file.clone(),
             line,
-            rule: rule.map(str::to_string),
-            field: field.to_string(),
+            rule: rule.map(clean),
+            field: clean(field),
             effect,
-            reason,
+            reason: clean(&reason),
         });
     }
 }
@@ -156,7 +157,7 @@ pub fn import(file: &str, text: &str) -> Result<Import, RuleError> {
             .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
             .collect(),
         report: ImportReport {
-            file: file.to_string(),
+            file: clean(file),
             ..ImportReport::default()
         },
     };
@@ -586,6 +587,9 @@ impl Cx {
                 single_line: false,
                 decode: None,
                 validate: None,
+                inspect: None,
+                weak: Vec::new(),
+                partner_only: false,
             },
             line,
             gitleaks_id: rid.to_string(),
@@ -950,29 +954,13 @@ fn starts_repetition(rest: &[char]) -> bool {
     }
 }
 
-/// Parses a (rewritten) pattern the way keyhound compiles it, with a one-line error.
+/// Parses a (rewritten) pattern the way keyhound compiles it, within keyhound's size limits,
+/// with a one-line error.
 fn parse_regex(pattern: &str) -> Result<Hir, String> {
-    re_syntax::parse_with(
-        pattern,
-        &re_syntax::Config::new().unicode(false).utf8(false),
-    )
-    .map_err(|e| one_line_regex_error(&e.to_string()))
-}
-
-/// regex-syntax errors span several lines (the pattern, a caret, the message); a warning
-/// needs one.
-fn one_line_regex_error(e: &str) -> String {
-    match e
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("error:"))
-    {
-        Some(msg) => format!("does not compile in keyhound's dialect: {}", msg.trim()),
-        None => format!(
-            "does not compile in keyhound's dialect: {}",
-            e.split_whitespace().collect::<Vec<_>>().join(" ")
-        ),
-    }
+    let hir = super::pattern::parse(pattern)
+        .map_err(|e| format!("does not compile in keyhound's dialect: {e}"))?;
+    super::pattern::check_size(&hir)?;
+    Ok(hir)
 }
 
 /// Keywords for a regex that has none: literals (at least 3 bytes, lower-cased) such that
@@ -1120,9 +1108,7 @@ mod tests {
     use super::*;
 
     fn derive(p: &str) -> Option<Vec<String>> {
-        let hir =
-            re_syntax::parse_with(p, &re_syntax::Config::new().unicode(false).utf8(false)).unwrap();
-        derive_keywords(&hir)
+        derive_keywords(&super::super::pattern::parse(p).unwrap())
     }
 
     #[test]
@@ -1184,6 +1170,43 @@ mod tests {
 
     fn warnings(i: &Import) -> Vec<String> {
         i.report.warnings.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn imported_text_is_cleaned_and_oversized_regexes_are_skipped() {
+        let toml = "title = \"Corp\\u001b[2J\"\n\
+            [[rules]]\nid = \"tok\\u202Een\"\ndescription = \"Token\\u001b]8;;https://x.example\\u0007\"\n\
+            regex = 'tok_[a-z]{12}'\nkeywords = [\"tok_\"]\n\"bogus\\u001b\" = 1\n\
+            [[rules]]\nid = \"huge\"\nregex = 'huge_a{10000}'\nkeywords = [\"huge_\"]\n";
+        let set = super::super::RuleSet::load(vec![super::super::RuleSource::gitleaks(
+            "t\u{1b}.toml",
+            toml,
+        )])
+        .unwrap();
+        let r = &set.rules[0];
+        assert_eq!(r.id, "gitleaks.tok-en");
+        assert_eq!(r.name, "Token]8;;https://x.example");
+        assert_eq!(r.provider, "Corp[2J");
+        assert_eq!(r.origin.file, "t.toml");
+        assert_eq!(set.rules.len(), 1);
+        let w: Vec<String> = set.imports[0]
+            .warnings
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        assert!(
+            w.contains(
+                &"t.toml:7: rule `token`: `bogus` ignored: not a gitleaks rule field".into()
+            ),
+            "{w:?}"
+        );
+        assert!(
+            w.iter().any(|w| w.starts_with(
+                "t.toml:9: rule `huge` skipped: `regex`: the regex is too large: it expands to \
+                 10005 NFA positions"
+            )),
+            "{w:?}"
+        );
     }
 
     #[test]

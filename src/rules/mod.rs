@@ -7,7 +7,9 @@
 pub mod check;
 pub mod gitleaks;
 mod locate;
+pub mod pattern;
 pub mod syntax;
+pub mod text;
 pub mod validation;
 
 use std::fmt;
@@ -15,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use regex_automata::meta;
-use regex_automata::util::syntax as re_syntax;
 
 use crate::finding::Confidence;
 use syntax::{ChecksumKind, ExampleSyntax, FiltersSyntax, RuleFileSyntax, RuleSyntax};
+use text::clean;
 
 /// A built-in rule file, converted to JSON at build time (see `build.rs`).
 struct BuiltinFile {
@@ -41,23 +43,24 @@ const DEFAULT_WINDOW: usize = 512;
 /// Largest automatic window; patterns that can match more (PEM bodies) set `window`.
 pub(crate) const MAX_AUTO_WINDOW: usize = 4096;
 
-/// Errors from reading, parsing or validating rule files.
+/// Errors from reading, parsing or validating rule files. Text quoted from a rule file (and
+/// file names) is cleaned of control and formatting characters when shown (`text::clean`).
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
-    #[error("{file}: cannot read rule file: {source}")]
+    #[error("{}: cannot read rule file", clean(.file))]
     Io {
         file: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("{file}:{line}:{column}: {message}")]
+    #[error("{}:{line}:{column}: {}", clean(.file), clean(.message))]
     Parse {
         file: String,
         line: usize,
         column: usize,
         message: String,
     },
-    #[error("{file}:{line}: rule `{id}`, field `{field}`: {message}")]
+    #[error("{}:{line}: rule `{}`, field `{field}`: {}", clean(.file), clean(.id), clean(.message))]
     Invalid {
         file: String,
         line: usize,
@@ -65,20 +68,25 @@ pub enum RuleError {
         field: &'static str,
         message: String,
     },
-    #[error("{file}: filters, field `{field}`: {message}")]
+    #[error("{}: filters, field `{field}`: {}", clean(.file), clean(.message))]
     Filter {
         file: String,
         field: &'static str,
         message: String,
     },
-    #[error("duplicate rule id `{id}`: defined in {first} and in {second}")]
+    #[error(
+        "duplicate rule id `{}`: defined in {} and in {}",
+        clean(.id),
+        clean(.first),
+        clean(.second)
+    )]
     Duplicate {
         id: String,
         first: String,
         second: String,
     },
     /// A gitleaks config none of whose rules could be used; the warnings say why.
-    #[error("{file}: no rule could be imported{}", join_warnings(.warnings))]
+    #[error("{}: no rule could be imported{}", clean(.file), join_warnings(.warnings))]
     NothingImported {
         file: String,
         warnings: Vec<gitleaks::ImportWarning>,
@@ -147,6 +155,8 @@ pub struct CompiledRule {
     pub single_line: bool,
     pub allow: Option<meta::Regex>,
     pub stopwords: Option<aho_corasick::AhoCorasick>,
+    /// Compiled `weak` patterns.
+    pub weak: Option<meta::Regex>,
 }
 
 #[derive(Debug)]
@@ -169,6 +179,9 @@ pub struct Rule {
     pub generic: bool,
     pub skip_global_filters: bool,
     pub decode: Option<crate::matcher::decode::Encoding>,
+    pub inspect: Option<crate::matcher::inspect::Inspect>,
+    pub weak: Vec<String>,
+    pub partner_only: bool,
     pub examples: Vec<ExampleSyntax>,
     pub negative_examples: Vec<String>,
     /// The live check `--validate` runs, if the rule declares one.
@@ -187,22 +200,18 @@ impl Rule {
     }
 }
 
-/// Builds a byte regex the way every rule pattern is built: ASCII-only classes and case
-/// folding (`unicode(false)`), matching arbitrary bytes (`utf8(false)`).
+/// Builds a byte regex the way every rule pattern is built (see `pattern`).
 pub fn build_regex(pattern: &str) -> Result<meta::Regex, String> {
-    build_regex_many(&[pattern])
+    pattern::build(pattern)
 }
 
 fn build_regex_many(patterns: &[&str]) -> Result<meta::Regex, String> {
-    meta::Builder::new()
-        .syntax(re_syntax::Config::new().unicode(false).utf8(false))
-        .configure(meta::Config::new().utf8_empty(false))
-        .build_many(patterns)
-        .map_err(|e| e.to_string())
+    pattern::build_many(patterns)
 }
 
 fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
-    let regex = build_regex(&rule.pattern)?;
+    let hir = pattern::parse_limited(&rule.pattern)?;
+    let regex = pattern::build_hirs(std::slice::from_ref(&hir))?;
     let info = regex.group_info();
     let groups = info.group_len(regex_automata::PatternID::ZERO);
     let secret_group = match rule.secret_group {
@@ -219,24 +228,22 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         }
         g => g,
     };
-    let window = rule.window.unwrap_or_else(|| {
-        // The longest match bounds how far from a keyword a match can reach.
-        match regex_automata::util::syntax::parse_with(
-            &rule.pattern,
-            &re_syntax::Config::new().unicode(false).utf8(false),
-        ) {
-            Ok(hir) => match hir.properties().maximum_len() {
-                Some(n) if n <= MAX_AUTO_WINDOW => n,
-                _ => DEFAULT_WINDOW,
-            },
-            Err(_) => DEFAULT_WINDOW,
-        }
+    // The longest match bounds how far from a keyword a match can reach.
+    let window = rule.window.unwrap_or(match hir.properties().maximum_len() {
+        Some(n) if n <= MAX_AUTO_WINDOW => n,
+        _ => DEFAULT_WINDOW,
     });
     let allow = if rule.allow.is_empty() {
         None
     } else {
         let pats: Vec<&str> = rule.allow.iter().map(String::as_str).collect();
         Some(build_regex_many(&pats).map_err(|e| format!("allow: {e}"))?)
+    };
+    let weak = if rule.weak.is_empty() {
+        None
+    } else {
+        let pats: Vec<&str> = rule.weak.iter().map(String::as_str).collect();
+        Some(build_regex_many(&pats).map_err(|e| format!("weak: {e}"))?)
     };
     let stopwords = if rule.stopwords.is_empty() {
         None
@@ -255,6 +262,7 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         single_line: rule.single_line,
         allow,
         stopwords,
+        weak,
     })
 }
 
@@ -264,6 +272,7 @@ pub struct Filters {
     pub placeholders: Vec<String>,
     pub stopwords: Vec<String>,
     pub max_repeat: Option<usize>,
+    pub max_sequence: Option<usize>,
     pub generic_ignore: Vec<String>,
     compiled: OnceLock<CompiledFilters>,
 }
@@ -324,18 +333,26 @@ impl Filters {
                 message: "empty stopword".into(),
             });
         }
-        if f.max_repeat == Some(0) || f.max_repeat == Some(1) {
-            return Err(RuleError::Filter {
-                file: file.to_string(),
-                field: "max_repeat",
-                message: "must be at least 2".into(),
-            });
+        for (field, n) in [
+            ("max_repeat", f.max_repeat),
+            ("max_sequence", f.max_sequence),
+        ] {
+            if n == Some(0) || n == Some(1) {
+                return Err(RuleError::Filter {
+                    file: file.to_string(),
+                    field,
+                    message: "must be at least 2".into(),
+                });
+            }
         }
         self.placeholders.extend(f.placeholders);
         self.stopwords.extend(f.stopwords);
         self.generic_ignore.extend(f.generic_ignore);
         if let Some(n) = f.max_repeat {
             self.max_repeat = Some(self.max_repeat.map_or(n, |m| m.min(n)));
+        }
+        if let Some(n) = f.max_sequence {
+            self.max_sequence = Some(self.max_sequence.map_or(n, |m| m.min(n)));
         }
         Ok(())
     }
@@ -431,7 +448,7 @@ impl RuleSet {
                     None => line_of_id(&src.text, &r.id),
                 };
                 let origin = Origin {
-                    file: src.name.clone(),
+                    file: clean(&src.name),
                     line,
                     builtin: src.builtin,
                     format: RuleFormat::Yaml,
@@ -441,11 +458,10 @@ impl RuleSet {
                 let rule = validate_rule(r, file.provider.as_deref(), origin)?;
                 if !rule.origin.builtin {
                     if let Err(e) = rule.compiled() {
-                        let field = if e.starts_with("secret_group") {
-                            "secret_group"
-                        } else {
-                            "pattern"
-                        };
+                        let field = ["secret_group", "allow", "stopwords"]
+                            .into_iter()
+                            .find(|f| e.starts_with(f))
+                            .unwrap_or("pattern");
                         return Err(invalid(&rule, field, e.to_string()));
                     }
                 }
@@ -495,7 +511,7 @@ impl RuleSet {
         let mut imported = 0;
         for r in rules {
             let origin = Origin {
-                file: src.name.clone(),
+                file: clean(&src.name),
                 line: r.line,
                 // Never trusted, whatever the caller says: a gitleaks config cannot declare
                 // a live check, and must not gain one.
@@ -691,17 +707,14 @@ fn validate_rule(
         field,
         message,
     };
-    if !valid_id(&r.id) {
-        return Err(err(
-            "id",
-            "must look like `provider.kind`: lower-case letters, digits, `-`, with a dot".into(),
-        ));
-    }
-    if r.name.trim().is_empty() {
+    check_fields(&r).map_err(|(field, message)| err(field, message))?;
+    // Shown to people: cleaned of anything that could act on a terminal.
+    let name = clean(r.name.trim());
+    if name.trim().is_empty() {
         return Err(err("name", "must not be empty".into()));
     }
-    let provider = match (r.provider.as_deref(), file_provider) {
-        (Some(p), _) | (None, Some(p)) if !p.trim().is_empty() => p.to_string(),
+    let provider = match r.provider.as_deref().or(file_provider).map(clean) {
+        Some(p) if !p.trim().is_empty() => p.trim().to_string(),
         _ => {
             return Err(err(
                 "provider",
@@ -709,37 +722,6 @@ fn validate_rule(
             ))
         }
     };
-    if r.keywords.is_empty() {
-        return Err(err("keywords", "at least one keyword is required".into()));
-    }
-    if let Some(k) = r.keywords.iter().find(|k| k.len() < 3) {
-        return Err(err(
-            "keywords",
-            format!("`{k}` is shorter than 3 bytes; short keywords make every scan slow"),
-        ));
-    }
-    if r.pattern.is_empty() {
-        return Err(err("pattern", "must not be empty".into()));
-    }
-    if let Some(e) = r.min_entropy {
-        if !(0.0..=8.0).contains(&e) {
-            return Err(err(
-                "min_entropy",
-                "must be between 0 and 8 bits per byte".into(),
-            ));
-        }
-    }
-    if let Some(u) = &r.rotate {
-        if !u.starts_with("https://") {
-            return Err(err("rotate", "must be an https:// URL".into()));
-        }
-    }
-    if r.window == Some(0) {
-        return Err(err("window", "must be positive".into()));
-    }
-    if r.stopwords.iter().any(|s| s.is_empty()) {
-        return Err(err("stopwords", "empty stopword".into()));
-    }
     let validate = match r.validate.clone() {
         None => None,
         Some(v) => Some(
@@ -749,7 +731,7 @@ fn validate_rule(
     };
     Ok(Rule {
         id: r.id,
-        name: r.name,
+        name,
         provider,
         keywords: r.keywords,
         pattern: r.pattern,
@@ -766,12 +748,64 @@ fn validate_rule(
         generic: r.generic,
         skip_global_filters: r.skip_global_filters,
         decode: r.decode,
+        inspect: r.inspect,
+        weak: r.weak,
+        partner_only: r.partner_only,
         examples: r.examples,
         negative_examples: r.negative_examples,
         validate,
         origin,
         compiled: OnceLock::new(),
     })
+}
+
+/// The checks on a rule's fields that need nothing but the rule: the field and the problem.
+fn check_fields(r: &RuleSyntax) -> Result<(), (&'static str, String)> {
+    if !valid_id(&r.id) {
+        return Err((
+            "id",
+            "must look like `provider.kind`: lower-case letters, digits, `-`, with a dot".into(),
+        ));
+    }
+    if r.keywords.is_empty() {
+        return Err(("keywords", "at least one keyword is required".into()));
+    }
+    if let Some(k) = r.keywords.iter().find(|k| k.len() < 3) {
+        return Err((
+            "keywords",
+            format!("`{k}` is shorter than 3 bytes; short keywords make every scan slow"),
+        ));
+    }
+    // `rules list` shows keywords; they are literals to find in text: whitespace (`key\t`)
+    // but never escape sequences or invisible formatting.
+    let odd = |c: char| text::is_unsafe(c) && !matches!(c, '\t' | '\n' | '\r');
+    if r.keywords.iter().any(|k| k.chars().any(odd)) {
+        return Err((
+            "keywords",
+            "a keyword holds a control or invisible formatting character".into(),
+        ));
+    }
+    if r.pattern.is_empty() {
+        return Err(("pattern", "must not be empty".into()));
+    }
+    if let Some(e) = r.min_entropy {
+        if !(0.0..=8.0).contains(&e) {
+            return Err((
+                "min_entropy",
+                "must be between 0 and 8 bits per byte".into(),
+            ));
+        }
+    }
+    if let Some(u) = &r.rotate {
+        text::check_rotate_url(u).map_err(|e| ("rotate", e))?;
+    }
+    if r.window == Some(0) {
+        return Err(("window", "must be positive".into()));
+    }
+    if r.stopwords.iter().any(|s| s.is_empty()) {
+        return Err(("stopwords", "empty stopword".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -869,6 +903,107 @@ rules:
         let text = format!("{GOOD}    pair: {{ with: acme.id }}\n");
         let e = RuleSet::load(src(&text)).unwrap_err().to_string();
         assert!(e.contains("no rule with id `acme.id`"), "{e}");
+    }
+
+    #[test]
+    fn rule_text_is_cleaned_when_loaded() {
+        let text = GOOD
+            .replace("provider: Acme", "provider: \"Acme\\e[2J\\u202E\"")
+            .replace(
+                "name: Acme token",
+                "name: \"Acme\\e]8;;https://x.example\\a token\\n\"",
+            );
+        let set = RuleSet::load(vec![RuleSource::yaml("user\x1b[31m.yaml", text)]).unwrap();
+        let r = set.get("acme.token").unwrap();
+        assert_eq!(r.provider, "Acme[2J");
+        assert_eq!(r.name, "Acme]8;;https://x.example token");
+        assert_eq!(r.origin.file, "user[31m.yaml");
+    }
+
+    #[test]
+    fn rotate_must_be_a_plain_https_url() {
+        for bad in [
+            "http://acme.example/tokens",
+            "https://user:pw@acme.example/",
+            "\"https://acme.example/\\e[8m\"",
+            "\"https://acme.example/\\u202Emoc\"",
+            "\"https://acme.example/a b\"",
+        ] {
+            let text = GOOD.replace("https://acme.example/tokens", bad);
+            let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+            assert!(
+                e.starts_with("user.yaml:4: rule `acme.token`, field `rotate`: "),
+                "{bad}: {e}"
+            );
+            assert!(!e.contains(['\x1b', '\u{202E}']), "{e}");
+        }
+    }
+
+    #[test]
+    fn keywords_hold_no_escape_sequences() {
+        let text = GOOD.replace("keywords: [acme_]", "keywords: [\"acme\\e[2J\"]");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(
+            e.contains("field `keywords`: a keyword holds a control"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn messages_quoting_a_rule_file_are_cleaned() {
+        let text = GOOD.replace("id: acme.token", "id: \"acme\\e[2J.token\"");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(e.contains("rule `acme[2J.token`, field `id`"), "{e}");
+        let text = GOOD.replace("keywords: [acme_]", "keywords: [\"\\e[\"]");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(
+            e.contains("field `keywords`: `[` is shorter than 3 bytes"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_regex_error_names_rule_file_line_and_the_error() {
+        let text = GOOD.replace(r"'\b(acme_[a-z0-9]{10})\b'", "'(acme_['");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "user.yaml:4: rule `acme.token`, field `pattern`: regex error at character 7 of \
+             the pattern: unclosed character class"
+        );
+        let text = format!("{GOOD}    allow: ['(x']\n");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(
+            e.starts_with("user.yaml:4: rule `acme.token`, field `allow`: allow: regex error"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn oversized_patterns_are_rejected_with_rule_and_line() {
+        let text = GOOD.replace(r"'\b(acme_[a-z0-9]{10})\b'", "'acme_a{10000}'");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(
+            e.starts_with("user.yaml:4: rule `acme.token`, field `pattern`: the regex is too large: it expands to 10005 NFA positions"),
+            "{e}"
+        );
+        let text = format!("{GOOD}filters:\n  placeholders: ['x{{5000}}']\n");
+        let e = RuleSet::load(src(&text)).unwrap_err().to_string();
+        assert!(e.contains("filters, field `placeholders`"), "{e}");
+    }
+
+    #[test]
+    fn every_builtin_rule_compiles_within_the_limits_and_its_text_is_clean() {
+        let set = RuleSet::builtin().unwrap();
+        for r in &set.rules {
+            assert!(r.compiled().is_ok(), "{}: {:?}", r.id, r.compiled().err());
+            assert_eq!(text::clean(&r.name), r.name, "{}", r.id);
+            assert_eq!(text::clean(&r.provider), r.provider, "{}", r.id);
+        }
+        let filters = &set.filters;
+        for p in filters.placeholders.iter().chain(&filters.generic_ignore) {
+            assert!(build_regex(p).is_ok(), "{p}");
+        }
     }
 
     #[test]

@@ -67,6 +67,17 @@ pub struct RuleSyntax {
     pub skip_global_filters: bool,
     /// How `--validate` checks whether a found secret is live.
     pub validate: Option<ValidateSyntax>,
+    /// A structural check written in Rust that reads the match (`jwt`, `private-key`,
+    /// `connection`): it may reject it, set its confidence and add details to the finding.
+    pub inspect: Option<crate::matcher::inspect::Inspect>,
+    /// Regexes on the captured secret that mark it weak (a default or guessable password).
+    /// Used by `inspect: connection`: a weak password is reported only for a reachable host.
+    #[serde(default)]
+    pub weak: Vec<String>,
+    /// The secret identifies an account rather than granting access (a Twilio Account SID):
+    /// it is reported only as the partner of a paired rule, never on its own.
+    #[serde(default)]
+    pub partner_only: bool,
 }
 
 fn default_confidence() -> Confidence {
@@ -133,6 +144,9 @@ pub struct FiltersSyntax {
     pub stopwords: Vec<String>,
     /// A run of this many identical characters marks a secret as a placeholder.
     pub max_repeat: Option<usize>,
+    /// A sequence of this many characters stepping by one (`abcdef`, `654321`, or two
+    /// interleaved: `a1b2c3d4e5f6`) marks a secret as a placeholder.
+    pub max_sequence: Option<usize>,
     /// Regexes that reject the value of a generic rule (paths, versions, code references).
     #[serde(default)]
     pub generic_ignore: Vec<String>,

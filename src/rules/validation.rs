@@ -309,7 +309,8 @@ fn compile_outcomes(list: &[OutcomeSyntax]) -> Result<Vec<Outcome>, (&'static st
                 statuses,
                 json,
                 verdict: o.result,
-                key_type: o.key_type.clone(),
+                // Shown in reports: cleaned like all rule text.
+                key_type: o.key_type.as_deref().map(super::text::clean),
             })
         })
         .collect()
@@ -366,6 +367,15 @@ pub(crate) fn compile_request(
         ));
     }
     let url_field = "validate.request.url";
+    if r.url
+        .chars()
+        .any(|c| c.is_whitespace() || super::text::is_unsafe(c))
+    {
+        return Err((
+            url_field,
+            "holds whitespace, a control or an invisible formatting character".into(),
+        ));
+    }
     let url = Template::parse_with(&r.url, vars).map_err(|e| (url_field, e))?;
     let Some(after_scheme) = r.url.strip_prefix("https://") else {
         return Err((url_field, "must be an https:// URL".into()));
@@ -550,8 +560,11 @@ mod tests {
             ),
             ("https://api.example.com/#x", "fragment"),
             ("https://bad_host!/", "not a host name"),
+            ("https://a.example/\\x1b[8m", "control"),
+            ("https://a.example/\\u202Ex", "control"),
+            ("https://a.example/a b", "whitespace"),
         ] {
-            let e = request(&format!("request: {{url: '{url}'}}")).unwrap_err();
+            let e = request(&format!("request: {{url: \"{url}\"}}")).unwrap_err();
             assert!(e.1.contains(want), "{url}: {e:?}");
         }
         assert!(request(

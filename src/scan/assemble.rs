@@ -410,6 +410,7 @@ pub fn to_finding(
         checksum: bf.checksum,
         context: bf.context.clone(),
         decoded_from: bf.decoded_from,
+        details: bf.details.clone(),
         blob,
         origin,
         validation: None,

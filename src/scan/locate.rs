@@ -33,6 +33,7 @@ pub fn locate(hay: &[u8], matches: &[Match]) -> Vec<BlobFinding> {
             checksum: m.checksum,
             context: context(hay, m.span.clone(), &secrets),
             decoded_from: m.decoded.as_ref().map(|d| d.encoding.as_str()),
+            details: m.details.clone(),
         });
     }
     out
@@ -194,6 +195,7 @@ mod tests {
             confidence: Confidence::High,
             checksum: None,
             decoded: None,
+            details: Vec::new(),
         }
     }
 

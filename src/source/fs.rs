@@ -201,17 +201,32 @@ fn visit_file<F: FnMut(Event<'_>)>(
     }
 }
 
-/// Reads `path` into `buf`; `Ok(None)` when the file is larger than `max`.
+/// The head of a file that decides whether it is binary (`blob::looks_binary` looks for a NUL
+/// byte in the first 8 KiB).
+const BINARY_HEAD: usize = 8192;
+
+/// Reads `path` into `buf`; `Ok(None)` when the file is larger than `max`. The first 8 KiB
+/// come first: a binary file is read no further, and `buf` then holds just that head, which
+/// is all the scanner needs to count it as binary and skip it.
 fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Option<()>> {
-    let mut f = File::open(path)?;
+    let f = File::open(path)?;
     let len = f.metadata()?.len();
     if len > max {
         return Ok(None);
     }
     buf.clear();
-    buf.reserve(len as usize);
-    // `take` guards against a file that grows while it is read.
-    (&mut f).take(max + 1).read_to_end(buf)?;
+    // `take` guards against a file that grows while it is read; for any `max`, even
+    // `u64::MAX`, one byte past it is enough to tell.
+    let mut f = f.take(max.saturating_add(1));
+    (&mut f).take(BINARY_HEAD as u64).read_to_end(buf)?;
+    if buf.len() == BINARY_HEAD && !crate::blob::looks_binary(buf) {
+        buf.reserve(
+            usize::try_from(len)
+                .unwrap_or(0)
+                .saturating_sub(BINARY_HEAD),
+        );
+        f.read_to_end(buf)?;
+    }
     if buf.len() as u64 > max {
         return Ok(None);
     }
@@ -248,5 +263,46 @@ fn walk_error(err: ignore::Error) -> SourceError {
     SourceError {
         path: path_of(&err).unwrap_or_else(|| "<walk>".into()),
         message: innermost(&err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(content: &[u8], max: u64) -> (Option<()>, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, content).unwrap();
+        let mut buf = Vec::new();
+        let r = read_file(&path, max, &mut buf).unwrap();
+        (r, buf)
+    }
+
+    #[test]
+    fn a_binary_file_is_read_no_further_than_its_head() {
+        let mut content = vec![b'a'; 1 << 20];
+        content[100] = 0;
+        let (r, buf) = read(&content, u64::MAX);
+        assert_eq!(r, Some(()));
+        assert_eq!(buf.len(), BINARY_HEAD);
+        assert!(crate::blob::looks_binary(&buf));
+        // A NUL after the head does not make a file binary: it is read whole.
+        content[100] = b'a';
+        content[BINARY_HEAD] = 0;
+        let (_, buf) = read(&content, u64::MAX);
+        assert_eq!(buf, content);
+        assert!(!crate::blob::looks_binary(&buf));
+    }
+
+    #[test]
+    fn sizes_up_to_u64_max_are_limits() {
+        let text = b"x".repeat(3 * BINARY_HEAD + 5);
+        for max in [u64::MAX, u64::MAX - 1, text.len() as u64] {
+            assert_eq!(read(&text, max), (Some(()), text.clone()), "{max}");
+        }
+        assert_eq!(read(&text, text.len() as u64 - 1).0, None);
+        assert_eq!(read(b"", 0), (Some(()), Vec::new()));
+        assert_eq!(read(b"ab", 1).0, None);
     }
 }

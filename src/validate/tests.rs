@@ -89,6 +89,7 @@ fn finding(rule: &str, secret: &str, partner: Option<&str>) -> Finding {
         checksum: None,
         context: Context::default(),
         decoded_from: None,
+        details: Vec::new(),
         blob: BlobId::of(b""),
         origin: crate::finding::Origin::File { history: None },
         validation: None,

@@ -67,6 +67,7 @@ fn finding(path: &str, rotate: &str, origin: Origin) -> Finding {
         },
         decoded_from: None,
         blob: BlobId([7; 20]),
+        details: Vec::new(),
         secret,
         origin,
         validation: Some(Validation {

@@ -7,9 +7,9 @@ pub mod diff;
 use std::path::Path;
 
 pub mod history;
-mod objects;
+pub(crate) mod objects;
 pub mod stored;
-mod trees;
+pub(crate) mod trees;
 
 /// Errors opening or reading a repository.
 #[derive(Debug, thiserror::Error)]

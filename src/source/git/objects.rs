@@ -10,7 +10,7 @@
 //! Owns where objects are and how they are read; knows nothing about what they mean (history
 //! decides that) or about rules.
 
-mod walk;
+pub(crate) mod walk;
 
 pub(super) use walk::Roots;
 

@@ -731,7 +731,7 @@ fn peek_result_size(inflate: &mut gix::zlib::Inflate, input: &[u8]) -> Result<u6
 }
 
 /// A size in a delta's header: 7 bits a byte, least significant first.
-fn varint(d: &[u8]) -> Result<(u64, usize), String> {
+pub(crate) fn varint(d: &[u8]) -> Result<(u64, usize), String> {
     let mut size = 0u64;
     for (i, &b) in d.iter().enumerate().take(10) {
         size |= u64::from(b & 0x7f) << (7 * i);
@@ -744,7 +744,7 @@ fn varint(d: &[u8]) -> Result<(u64, usize), String> {
 
 /// Applies git delta instructions `ops` to `base`, filling `out` exactly. With `inserted`, the
 /// ranges of `out` that the delta inserted (rather than copied from the base) are put there.
-fn apply_delta(
+pub(crate) fn apply_delta(
     base: &[u8],
     ops: &[u8],
     out: &mut [u8],

@@ -1,0 +1,89 @@
+//! Throughput of the matcher over one large input, with the built-in rules: the keyword walk
+//! alone (the hot path) and the whole `Matcher::find`. Two figures each: the best wall time
+//! of N runs, and (on Linux) the mean CPU time of this thread over them, which a busy machine
+//! disturbs less.
+//!
+//! Usage: `cargo bench --bench matcher -- FILE [RUNS]`, for example over the files of a
+//! repository: `git -C REPO archive --format=tar HEAD > /tmp/src.tar`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use keyhound::matcher::Matcher;
+use keyhound::rules::RuleSet;
+
+fn main() {
+    // `cargo bench` passes `--bench`; everything else is ours.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let Some(file) = args.first() else {
+        eprintln!("usage: cargo bench --bench matcher -- FILE [RUNS]");
+        std::process::exit(2);
+    };
+    let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(5);
+    let hay = std::fs::read(file).expect("cannot read the input");
+    let matcher =
+        Matcher::new(Arc::new(RuleSet::builtin().expect("built-in rules"))).expect("matcher");
+    matcher.prime();
+    let mut scratch = matcher.scratch();
+
+    let mut hits = 0usize;
+    let walk = measure(runs, || {
+        hits = 0;
+        matcher.keyword_hits(&hay, &mut scratch, |_, _, _| hits += 1);
+    });
+    let mut found = 0;
+    let find = measure(runs, || found = matcher.find(&hay, &mut scratch).len());
+    let mb = hay.len() as f64 / 1e6;
+    println!("{file} ({mb:.1} MB), {runs} runs, MB/s by best wall time / by mean CPU time:");
+    println!("  keyword walk    {} ({hits} hits)", walk.rates(mb));
+    println!("  Matcher::find   {} ({found} matches)", find.rates(mb));
+}
+
+struct Timing {
+    best_wall: Duration,
+    mean_cpu: Option<Duration>,
+}
+
+impl Timing {
+    fn rates(&self, mb: f64) -> String {
+        let cpu = self
+            .mean_cpu
+            .map_or("-".into(), |c| format!("{:.0}", mb / c.as_secs_f64()));
+        format!("{:.0} / {cpu}", mb / self.best_wall.as_secs_f64())
+    }
+}
+
+fn measure(runs: usize, mut f: impl FnMut()) -> Timing {
+    let runs = runs.max(1);
+    let cpu0 = thread_cpu();
+    let best_wall = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default();
+    let mean_cpu = cpu0
+        .zip(thread_cpu())
+        .map(|(a, b)| b.saturating_sub(a) / runs as u32);
+    Timing {
+        best_wall,
+        mean_cpu,
+    }
+}
+
+/// CPU time (user and system) of the calling thread, from `/proc/thread-self/stat`; in clock
+/// ticks of 10 ms, so runs should add up to seconds.
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}

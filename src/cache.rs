@@ -165,34 +165,11 @@ pub fn digest(rules: &RuleSet, max_file_size: u64, allow_comments: bool) -> [u8;
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(build_identity().as_bytes());
     for r in &rules.rules {
-        let fields = format!(
-            "{}\0{:?}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\n",
-            r.id,
-            r.keywords,
-            r.pattern,
-            r.min_entropy,
-            r.confidence,
-            r.checksum,
-            r.pair.map(|p| (p.with, p.within_lines)),
-            r.window,
-            r.single_line,
-            r.secret_group,
-            r.allow,
-            r.stopwords,
-            r.generic,
-            r.skip_global_filters,
-            r.decode,
-        );
-        h.update(fields.as_bytes());
+        h.update(r.matching_fingerprint().as_bytes());
+        h.update(b"\n");
     }
-    let f = &rules.filters;
-    h.update(
-        format!(
-            "{:?}\0{:?}\0{:?}\0{:?}\0",
-            f.placeholders, f.stopwords, f.max_repeat, f.generic_ignore
-        )
-        .as_bytes(),
-    );
+    h.update(rules.filters.matching_fingerprint().as_bytes());
+    h.update(b"\0");
     h.update(format!("{max_file_size}\0{allow_comments}").as_bytes());
     h.finalize().into()
 }

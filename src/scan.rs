@@ -509,7 +509,9 @@ impl Scanner {
     /// Takes `ids` as blobs of history seen and holding nothing, without their content (their
     /// packs are not read again; see `know`).
     pub fn restore(&self, ids: impl IntoIterator<Item = BlobId>) {
+        let ids = ids.into_iter();
         let mut s = self.lock();
+        s.objects.reserve(ids.size_hint().0);
         for id in ids {
             if !s.file_paths.contains_key(&id) && s.objects.insert(id) {
                 Stats::bump(&self.stats.cached);

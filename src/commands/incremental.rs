@@ -55,29 +55,30 @@ pub fn before(
             unchanged: false,
         };
     };
-    let findings = |id: &BlobId| record.with_findings.binary_search(id).is_ok();
-    let clean = record
-        .packs
-        .iter()
-        .flat_map(|p| p.blobs.iter())
-        .chain(record.loose_clean.iter())
-        .filter(|id| !findings(id))
-        .copied();
-    scanner.know(clean);
+    let Record {
+        packs,
+        with_findings,
+        loose_clean,
+        sets,
+    } = record;
+    let findings = |id: &BlobId| with_findings.binary_search(id).is_ok();
     let now = stored::packs(repo);
-    let recorded = record.packs.len();
+    let recorded = packs.len();
     let mut known = Known::default();
     let mut again: Vec<BlobId> = Vec::new();
     let mut carried = Vec::new();
-    for p in record.packs {
-        let Some(file) = now.iter().find(|f| f.name == p.name && f.size == p.size) else {
+    // Blobs of packs gone since (repacked, say) that hold nothing: not read where they turn up.
+    let mut elsewhere: Vec<BlobId> = Vec::new();
+    for p in packs {
+        let file = now.iter().find(|f| f.name == p.name && f.size == p.size);
+        let Some(file) = file.filter(|f| !known.packs.contains(&f.idx)) else {
+            elsewhere.extend(p.blobs.iter().filter(|id| !findings(id)));
             continue;
         };
-        if known.packs.contains(&file.idx) {
-            continue;
-        }
         known.packs.push(file.idx.clone());
-        scanner.restore(p.blobs.iter().filter(|id| !findings(id)).copied());
+        // Seen already, as far as the scanner goes: the pack is not read.
+        let clean: Vec<BlobId> = p.blobs.iter().filter(|id| !findings(id)).copied().collect();
+        scanner.restore(clean);
         again.extend(p.blobs.iter().filter(|id| findings(id)));
         again.extend(p.messages.iter());
         again.extend(p.skipped.iter());
@@ -86,8 +87,10 @@ pub fn before(
         known.trees.extend(p.trees.iter().copied());
         carried.push(p);
     }
+    elsewhere.extend(loose_clean.iter().filter(|id| !findings(id)));
+    scanner.know(elsewhere);
     let unchanged = carried.len() == now.len() && carried.len() == recorded;
-    known.sets = record.sets;
+    known.sets = sets;
     again.sort_unstable();
     again.dedup();
     history::read_objects(repo, &again, max_blob_size, scanner.visitor());

@@ -768,8 +768,21 @@ fn missing_objects(
     let unreadable = |id: &ObjectId| inv.unreadable.binary_search(id).is_ok();
     // git treats the empty tree as present whether or not it was ever written.
     let empty = ObjectId::empty_tree(repo.object_hash());
-    let tree_here =
-        |id: &ObjectId| *id == empty || inv.trees.binary_search(id).is_ok() || unreadable(id);
+    // The trees are sorted: a fan-out on the first two bytes leaves a few to search.
+    let mut fanout = vec![0u32; (1 << 16) + 1];
+    for t in &inv.trees {
+        fanout[prefix16(t) + 1] += 1;
+    }
+    for i in 1..fanout.len() {
+        fanout[i] += fanout[i - 1];
+    }
+    let tree_known = |id: &ObjectId| {
+        let k = prefix16(id);
+        inv.trees[fanout[k] as usize..fanout[k + 1] as usize]
+            .binary_search(id)
+            .is_ok()
+    };
+    let tree_here = |id: &ObjectId| *id == empty || tree_known(id) || unreadable(id);
     let mut shallow: Vec<ObjectId> = match repo.shallow_commits() {
         Ok(Some(s)) => s.iter().copied().collect(),
         _ => Vec::new(),
@@ -831,6 +844,12 @@ fn missing_objects(
     missing.sort();
     missing.dedup_by_key(|m| m.id);
     missing
+}
+
+/// The first two bytes of an id, as a number.
+fn prefix16(id: &ObjectId) -> usize {
+    let b = id.as_bytes();
+    (usize::from(b[0]) << 8) | usize::from(b[1])
 }
 
 /// Hands the message of a commit or tag object (what follows its header) to the visitor.

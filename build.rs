@@ -40,6 +40,7 @@ fn main() {
                 if let Some(obj) = r.as_object_mut() {
                     obj.remove("examples");
                     obj.remove("negative_examples");
+                    obj.remove("negative_paths");
                     if let Some(id) = obj.get("id").and_then(Value::as_str) {
                         lines.push((id.to_string(), line_of_id(&text, id)));
                     }
@@ -70,6 +71,7 @@ const TYPED: &[&str] = &[
     "min_entropy",
     "window",
     "single_line",
+    "binary",
     "secret_group",
     "generic",
     "skip_global_filters",

@@ -158,7 +158,12 @@ impl Cache {
 /// The digest results are kept under: keyhound's own build (a new build may match
 /// differently), every rule's matching fields, the global filters, and the options that
 /// change what is read or how it is matched.
-pub fn digest(rules: &RuleSet, max_file_size: u64, allow_comments: bool) -> [u8; 20] {
+pub fn digest(
+    rules: &RuleSet,
+    max_file_size: u64,
+    allow_comments: bool,
+    max_archive_depth: usize,
+) -> [u8; 20] {
     use sha1::{Digest, Sha1};
     let mut h = Sha1::new();
     h.update(b"keyhound-cache\0");
@@ -170,7 +175,7 @@ pub fn digest(rules: &RuleSet, max_file_size: u64, allow_comments: bool) -> [u8;
     }
     h.update(rules.filters.matching_fingerprint().as_bytes());
     h.update(b"\0");
-    h.update(format!("{max_file_size}\0{allow_comments}").as_bytes());
+    h.update(format!("{max_file_size}\0{allow_comments}\0{max_archive_depth}").as_bytes());
     h.finalize().into()
 }
 
@@ -445,12 +450,13 @@ mod tests {
     #[test]
     fn the_digest_follows_rules_and_options() {
         let rules = RuleSet::builtin().unwrap();
-        let a = digest(&rules, 1 << 20, true);
-        assert_eq!(a, digest(&rules, 1 << 20, true));
-        assert_ne!(a, digest(&rules, 2 << 20, true));
-        assert_ne!(a, digest(&rules, 1 << 20, false));
+        let a = digest(&rules, 1 << 20, true, 2);
+        assert_eq!(a, digest(&rules, 1 << 20, true, 2));
+        assert_ne!(a, digest(&rules, 2 << 20, true, 2));
+        assert_ne!(a, digest(&rules, 1 << 20, false, 2));
+        assert_ne!(a, digest(&rules, 1 << 20, true, 0));
         let mut fewer = RuleSet::builtin().unwrap();
         fewer.rules.pop();
-        assert_ne!(a, digest(&fewer, 1 << 20, true));
+        assert_ne!(a, digest(&fewer, 1 << 20, true, 2));
     }
 }

@@ -225,6 +225,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    /// Open archives (zip, jar, tar, gz, bz2, xz, zst) this many levels deep, archives inside
+    /// archives included; 0 leaves them closed
+    #[arg(long, value_name = "N", default_value_t = crate::scan::DEFAULT_ARCHIVE_DEPTH)]
+    pub max_archive_depth: usize,
+
     /// Worker threads (default: the number of CPUs; at most 4 per CPU, more are not used)
     #[arg(short = 'j', long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,

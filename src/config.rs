@@ -338,25 +338,7 @@ impl Config {
             .chain(&self.only_rules)
             .filter(|d| !set.rules.iter().any(|r| d.matches(&r.id)))
             .collect();
-        let keep: Vec<bool> = set.rules.iter().map(|r| self.rule_enabled(&r.id)).collect();
-        // New index of each kept rule, to remap pairings.
-        let mut new_index = Vec::with_capacity(keep.len());
-        let mut n = 0;
-        for &k in &keep {
-            new_index.push(if k { Some(n) } else { None });
-            n += usize::from(k);
-        }
-        let mut i = 0;
-        set.rules.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
-        for r in &mut set.rules {
-            r.pair = r.pair.and_then(|mut p| {
-                p.with = new_index[p.with]?;
-                Some(p)
-            });
-        }
+        set.retain(|r| self.rule_enabled(&r.id));
         unmatched
     }
 

@@ -254,6 +254,16 @@ pub enum Origin {
         kind: MessageKind,
         reachable: bool,
     },
+    /// A member of an archive (zip, jar, tar, a compressed file): the location's path is
+    /// `PATH!MEMBER`, archives inside archives joined by `!` (`app.zip!lib/x.jar!a.yml`).
+    Member {
+        /// Where the outermost archive is (a file, a version in history, a change).
+        archive: Box<Origin>,
+        /// The outermost archive's path.
+        path: String,
+        /// The member's path inside it.
+        member: String,
+    },
 }
 
 /// Which kind of object a message belongs to.
@@ -268,6 +278,7 @@ impl Origin {
     /// A stable name for the kind of origin (JSON `origin`, SARIF properties).
     pub fn kind(&self) -> &'static str {
         match self {
+            Origin::Member { archive, .. } => archive.kind(),
             Origin::File { .. } => "file",
             Origin::Stdin => "stdin",
             Origin::History(_) => "history",
@@ -284,6 +295,7 @@ impl Origin {
     /// The history of the secret at this location, when git knows it.
     pub fn history(&self) -> Option<&History> {
         match self {
+            Origin::Member { archive, .. } => archive.history(),
             Origin::File { history } => history.as_ref(),
             Origin::History(h) => Some(h),
             _ => None,
@@ -294,6 +306,7 @@ impl Origin {
     /// introducing commit of a version only history holds. `None` for files on disk.
     pub fn commit(&self) -> Option<&Commit> {
         match self {
+            Origin::Member { archive, .. } => archive.commit(),
             Origin::History(h) => h.introduced.as_ref(),
             Origin::Added { commit, .. } => commit.as_ref(),
             Origin::Message { commit, .. } => Some(commit),
@@ -303,10 +316,27 @@ impl Origin {
 
     pub fn repository(&self) -> Option<&Repository> {
         match self {
+            Origin::Member { archive, .. } => archive.repository(),
             Origin::File { history } => history.as_ref().map(|h| &*h.repo),
             Origin::Stdin => None,
             Origin::History(h) => Some(&h.repo),
             Origin::Added { repo, .. } | Origin::Message { repo, .. } => Some(repo),
+        }
+    }
+
+    /// Where the content is: for an archive member, where its archive is.
+    pub fn outer(&self) -> &Origin {
+        match self {
+            Origin::Member { archive, .. } => archive.outer(),
+            other => other,
+        }
+    }
+
+    /// The archive and the path inside it, for an archive member.
+    pub fn member(&self) -> Option<(&str, &str)> {
+        match self {
+            Origin::Member { path, member, .. } => Some((path, member)),
+            _ => None,
         }
     }
 }

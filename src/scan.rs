@@ -15,10 +15,13 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::blob::{looks_binary, BlobId, IdMap};
-use crate::finding::{ChecksumState, Commit, Confidence, Context, Detail, MessageKind, Secret};
-use crate::matcher::{Matcher, Scratch};
+use crate::blob::{hex, looks_binary, BlobId, IdMap};
+use crate::finding::{
+    ChecksumState, Commit, Confidence, Context, Detail, MessageKind, Part, Secret,
+};
+use crate::matcher::{Match, Matcher, Scratch};
 use crate::rules::RuleSet;
+use crate::source::archive::{self, Entry};
 use crate::source::{AddedLines, Event, Skip, SourceError};
 use crate::suppress::{allowed_by_comment, Lines};
 
@@ -84,6 +87,8 @@ pub struct Stats {
     pub errors: AtomicU64,
     /// Blobs of history not read: an earlier scan with the same rules found nothing in them.
     pub cached: AtomicU64,
+    /// Archives opened (outermost ones; their members count as items).
+    pub archives: AtomicU64,
 }
 
 /// A plain copy of `Stats` for reporting, plus what the later phases add (filled in by the
@@ -105,6 +110,9 @@ pub struct Summary {
     #[serde(skip_serializing_if = "is_zero")]
     pub messages: u64,
     pub errors: u64,
+    /// Archives opened (their members count as items).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub archives: u64,
     /// Commits in the history or range scanned.
     #[serde(skip_serializing_if = "is_zero")]
     pub commits: u64,
@@ -142,6 +150,7 @@ impl Summary {
         self.ignored += o.ignored;
         self.messages += o.messages;
         self.errors += o.errors;
+        self.archives += o.archives;
         self.commits += o.commits;
         self.repositories += o.repositories;
         self.allowed += o.allowed;
@@ -165,6 +174,7 @@ impl Stats {
             messages: g(&self.messages),
             errors: g(&self.errors),
             cached: g(&self.cached),
+            archives: g(&self.archives),
             ..Summary::default()
         }
     }
@@ -174,7 +184,8 @@ impl Stats {
     }
 }
 
-/// A changed path of the index or a commit whose added lines hold findings.
+/// A changed path of the index or a commit whose added lines hold findings (or an archive,
+/// whose members' findings all count).
 #[derive(Debug)]
 pub struct AddedItem {
     pub order: usize,
@@ -199,9 +210,44 @@ pub struct Scanner {
     stats: Stats,
     state: Mutex<State>,
     allow_comments: bool,
+    /// How archives are opened; `None`: they are not.
+    archives: Option<archive::Limits>,
 }
 
 type IdSet = HashSet<BlobId, std::hash::BuildHasherDefault<crate::blob::IdHasher>>;
+
+/// Archives inside archives opened by default (`--max-archive-depth`).
+pub const DEFAULT_ARCHIVE_DEPTH: usize = 2;
+
+/// What a blob is to the scanner.
+enum Content {
+    Text,
+    Archive(archive::Kind),
+    /// Binary content that binary rules (magic bytes) matched.
+    Binary(Vec<Match>),
+}
+
+/// How a blob is named in messages before its path is known.
+#[derive(Clone, Copy)]
+enum Name<'a> {
+    Path(&'a str),
+    Object(BlobId),
+}
+
+impl Name<'_> {
+    /// The name of member `inner` of this archive (`inner` empty: the archive itself).
+    fn member(self, inner: &str) -> String {
+        let base = match self {
+            Name::Path(p) => p.to_string(),
+            Name::Object(id) => format!("object {id}"),
+        };
+        if inner.is_empty() {
+            base
+        } else {
+            format!("{base}!{inner}")
+        }
+    }
+}
 
 #[derive(Default)]
 struct State {
@@ -209,10 +255,18 @@ struct State {
     file_paths: IdMap<BlobId, Vec<String>>,
     /// Git blobs of history seen (scanned or skipped).
     objects: IdSet,
+    /// Members of archives seen (scanned or skipped).
+    members: IdSet,
+    /// The members read from each archive opened: the path inside, and the member's blob.
+    archives: IdMap<BlobId, Vec<(String, BlobId)>>,
+    /// What could not be read in archives (damage, limits): reported, not errors.
+    warnings: Vec<SourceError>,
     /// New blobs of changes seen (diff modes).
     changed: IdSet,
     /// Blobs an earlier scan with the same rules found nothing in (see `know`).
     known: IdSet,
+    /// Every archive opened, with members or not (see `opened_archives`).
+    opened: IdSet,
     /// Results of blobs that have any finding.
     results: IdMap<BlobId, Arc<BlobResult>>,
     stdin: Option<BlobId>,
@@ -227,8 +281,12 @@ pub struct Scanned {
     pub results: IdMap<BlobId, Arc<BlobResult>>,
     /// Paths of on-disk blobs that have results.
     pub file_paths: IdMap<BlobId, Vec<String>>,
-    /// Blobs of history that have results.
+    /// Blobs of history that have results (or are archives with members that have).
     pub objects: Vec<BlobId>,
+    /// The members with results of each archive opened: the path inside, and the member.
+    pub archives: IdMap<BlobId, Vec<(String, BlobId)>>,
+    /// What could not be read in archives.
+    pub warnings: Vec<SourceError>,
     pub stdin: Option<BlobId>,
     pub added: Vec<AddedItem>,
     pub messages: Vec<MessageItem>,
@@ -243,7 +301,17 @@ impl Scanner {
             stats: Stats::default(),
             state: Mutex::new(State::default()),
             allow_comments: true,
+            archives: Some(archive::Limits {
+                depth: DEFAULT_ARCHIVE_DEPTH,
+                max_member: 32 << 20,
+            }),
         }
+    }
+
+    /// How deep archives are opened (0: not at all), and the largest member read.
+    pub fn with_archives(mut self, depth: usize, max_member: u64) -> Scanner {
+        self.archives = (depth > 0).then_some(archive::Limits { depth, max_member });
+        self
     }
 
     /// Whether allow comments (`keyhound:allow`, ...) suppress findings; on by default.
@@ -328,15 +396,16 @@ impl Scanner {
     /// A file on disk (`path`) or stdin (`None`), unless the same content was already scanned.
     fn file(&self, path: Option<&str>, bytes: &[u8], scratch: &mut Scratch) {
         Stats::bump(&self.stats.items);
-        if looks_binary(bytes) {
+        let Some(content) = self.classify(bytes, scratch) else {
             log::debug!("skipped {}: binary", path.unwrap_or("<stdin>"));
-            Stats::bump(&self.stats.skipped_binary);
             return;
-        }
+        };
         let id = BlobId::of(bytes);
         {
             let mut s = self.lock();
-            let first = !s.file_paths.contains_key(&id) && !s.objects.contains(&id);
+            let first = !s.file_paths.contains_key(&id)
+                && !s.objects.contains(&id)
+                && !s.members.contains(&id);
             let paths = s.file_paths.entry(id).or_default();
             if let Some(p) = path {
                 paths.push(p.to_string());
@@ -347,7 +416,8 @@ impl Scanner {
                 return;
             }
         }
-        self.scan_new(id, bytes, scratch);
+        let name = Name::Path(path.unwrap_or("<stdin>"));
+        self.scan_content(id, name, bytes, content, scratch);
     }
 
     /// A git object whose id is known, unless that content was already scanned, or is
@@ -358,17 +428,149 @@ impl Scanner {
             if s.file_paths.contains_key(&id) || !s.objects.insert(id) {
                 return;
             }
+            // Already scanned as an archive member; history places it all the same.
+            if s.members.contains(&id) {
+                return;
+            }
             if s.known.contains(&id) {
                 Stats::bump(&self.stats.cached);
                 return;
             }
         }
         Stats::bump(&self.stats.items);
-        if looks_binary(bytes) {
-            Stats::bump(&self.stats.skipped_binary);
-            return;
+        if let Some(content) = self.classify(bytes, scratch) {
+            self.scan_content(id, Name::Object(id), bytes, content, scratch);
         }
-        self.scan_new(id, bytes, scratch);
+    }
+
+    /// What `bytes` are: `None` for binary content with nothing to find (counted).
+    fn classify(&self, bytes: &[u8], scratch: &mut Scratch) -> Option<Content> {
+        if let Some(kind) = self.archives.and_then(|_| archive::detect(bytes)) {
+            return Some(Content::Archive(kind));
+        }
+        if !looks_binary(bytes) {
+            return Some(Content::Text);
+        }
+        let found = if self.matcher.has_binary_rules() {
+            self.matcher.find_binary(bytes, scratch)
+        } else {
+            Vec::new()
+        };
+        if found.is_empty() {
+            Stats::bump(&self.stats.skipped_binary);
+            return None;
+        }
+        Some(Content::Binary(found))
+    }
+
+    /// Scans a new blob by what it is.
+    fn scan_content(
+        &self,
+        id: BlobId,
+        name: Name<'_>,
+        bytes: &[u8],
+        content: Content,
+        scratch: &mut Scratch,
+    ) -> Option<Arc<BlobResult>> {
+        match content {
+            Content::Text => self.scan_new(id, bytes, scratch),
+            Content::Binary(found) => self.keep_binary(id, bytes, &found),
+            Content::Archive(kind) => {
+                self.open_archive(id, name, bytes, kind, scratch);
+                None
+            }
+        }
+    }
+
+    /// Opens an archive and scans its members; what cannot be read is a warning.
+    fn open_archive(
+        &self,
+        id: BlobId,
+        name: Name<'_>,
+        bytes: &[u8],
+        kind: archive::Kind,
+        scratch: &mut Scratch,
+    ) {
+        let Some(limits) = self.archives else {
+            return;
+        };
+        Stats::bump(&self.stats.archives);
+        Stats::bump(&self.stats.blobs);
+        self.lock().opened.insert(id);
+        self.stats
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let mut members = Vec::new();
+        archive::open(bytes, kind, &limits, &mut |entry| match entry {
+            Entry::Member { path, bytes } => self.member(path, bytes, &mut members, scratch),
+            Entry::TooLarge { .. } => {
+                Stats::bump(&self.stats.items);
+                Stats::bump(&self.stats.skipped_large);
+            }
+            Entry::Problem { path, message } => self.lock().warnings.push(SourceError {
+                path: name.member(path),
+                message,
+            }),
+        });
+        if !members.is_empty() {
+            self.lock().archives.insert(id, members);
+        }
+    }
+
+    /// A member of an archive (never an archive itself), unless that content was scanned.
+    fn member(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        members: &mut Vec<(String, BlobId)>,
+        scratch: &mut Scratch,
+    ) {
+        Stats::bump(&self.stats.items);
+        let Some(content) = self.classify(bytes, scratch) else {
+            return;
+        };
+        let id = BlobId::of(bytes);
+        members.push((path.to_string(), id));
+        let first = {
+            let mut s = self.lock();
+            !s.file_paths.contains_key(&id) && !s.objects.contains(&id) && s.members.insert(id)
+        };
+        if first {
+            self.scan_content(id, Name::Path(path), bytes, content, scratch);
+        }
+    }
+
+    /// Findings of binary rules: the secret is the matched bytes in hex, at line 1.
+    fn keep_binary(&self, id: BlobId, bytes: &[u8], found: &[Match]) -> Option<Arc<BlobResult>> {
+        Stats::bump(&self.stats.blobs);
+        self.stats
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let found = found
+            .iter()
+            .map(|m| BlobFinding {
+                rule: m.rule,
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+                secret: Secret::new(hex(&bytes[m.span.clone()]).as_bytes()),
+                partner: None,
+                confidence: m.confidence,
+                checksum: None,
+                context: Context {
+                    parts: vec![Part::This],
+                },
+                decoded_from: None,
+                details: m.details.clone(),
+            })
+            .collect();
+        let result = Arc::new(BlobResult {
+            found,
+            allowed: Vec::new(),
+        });
+        self.lock().results.insert(id, Arc::clone(&result));
+        Some(result)
     }
 
     fn message(&self, id: BlobId, kind: MessageKind, time: i64, bytes: &[u8], scr: &mut Scratch) {
@@ -402,17 +604,26 @@ impl Scanner {
         };
         let result = match cached {
             Some(r) => r,
-            None if !first => return,
-            None => {
-                if looks_binary(bytes) {
-                    Stats::bump(&self.stats.skipped_binary);
+            None if !first => {
+                if self.lock().archives.contains_key(&id) {
+                    self.added_archive(path, id, order, commit);
+                }
+                return;
+            }
+            None => match self.classify(bytes, scratch) {
+                Some(Content::Archive(kind)) => {
+                    self.open_archive(id, Name::Path(path), bytes, kind, scratch);
+                    self.added_archive(path, id, order, commit);
                     return;
                 }
-                match self.scan_new(id, bytes, scratch) {
-                    Some(r) => r,
-                    None => return,
+                Some(content) => {
+                    match self.scan_content(id, Name::Path(path), bytes, content, scratch) {
+                        Some(r) => r,
+                        None => return,
+                    }
                 }
-            }
+                None => return,
+            },
         };
         let text = Lines::new(bytes);
         let mut on_added = |f: &BlobFinding| {
@@ -442,6 +653,18 @@ impl Scanner {
                 result: kept,
             });
         }
+    }
+
+    /// A changed archive: every finding of its members counts (a line of a compressed member
+    /// cannot be compared with the version it replaced). Placed from the archive's members.
+    fn added_archive(&self, path: &str, id: BlobId, order: usize, commit: Option<&Commit>) {
+        self.lock().added.push(AddedItem {
+            order,
+            path: path.to_string(),
+            blob: id,
+            commit: commit.cloned(),
+            result: BlobResult::default(),
+        });
     }
 
     /// Matches `bytes` and locates the matches, without any bookkeeping or suppression.
@@ -490,13 +713,20 @@ impl Scanner {
     /// files on disk and git objects, sorted (what `Scanned::wanted` will number).
     pub fn wanted_ids(&self) -> Vec<BlobId> {
         let s = self.lock();
+        // Archives count through their members.
+        let archives = s
+            .archives
+            .iter()
+            .filter(|(_, members)| members.iter().any(|(_, m)| s.results.contains_key(m)));
         let mut ids: Vec<BlobId> = s
             .results
             .keys()
+            .chain(archives.map(|(id, _)| id))
             .filter(|id| s.file_paths.contains_key(*id) || s.objects.contains(*id))
             .copied()
             .collect();
         ids.sort_unstable();
+        ids.dedup();
         ids
     }
 
@@ -519,6 +749,14 @@ impl Scanner {
         }
     }
 
+    /// Every archive opened so far, sorted: what is inside one (members, warnings) is not
+    /// known by the archive's id alone, so `--cache` reads them again.
+    pub fn opened_archives(&self) -> Vec<BlobId> {
+        let mut ids: Vec<BlobId> = self.lock().opened.iter().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Every blob seen so far, on disk or in history, sorted.
     pub fn seen_blobs(&self) -> Vec<BlobId> {
         let s = self.lock();
@@ -539,21 +777,27 @@ impl Scanner {
         let rules = Arc::clone(self.matcher.rules());
         let mut s = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
         let results = std::mem::take(&mut s.results);
-        s.file_paths.retain(|id, _| results.contains_key(id));
-        let mut objects: Vec<BlobId> = s
-            .objects
-            .iter()
-            .filter(|id| results.contains_key(id))
-            .copied()
-            .collect();
+        // An archive is kept with the members that have findings, if any.
+        let mut archives = std::mem::take(&mut s.archives);
+        archives.retain(|_, members| {
+            members.retain(|(_, m)| results.contains_key(m));
+            !members.is_empty()
+        });
+        let found = |id: &BlobId| results.contains_key(id) || archives.contains_key(id);
+        s.file_paths.retain(|id, _| found(id));
+        let mut objects: Vec<BlobId> = s.objects.iter().filter(|id| found(id)).copied().collect();
         objects.sort_unstable();
         s.errors.sort();
         s.errors.dedup();
+        s.warnings.sort();
+        s.warnings.dedup();
         Scanned {
             rules,
             results,
             file_paths: s.file_paths,
             objects,
+            archives,
+            warnings: s.warnings,
             stdin: s.stdin,
             added: s.added,
             messages: s.messages,

@@ -5,6 +5,7 @@
 
 mod gitrepo;
 
+use std::io::{Cursor, Write as _};
 use std::path::{Path, PathBuf};
 
 use gitrepo::{Repo, LEGACY, LEGACY2, PROJECT, SVCACCT};
@@ -225,4 +226,45 @@ fn two_runs_at_once_leave_a_whole_record() {
     let again = same(&r, &bare, &cache, &[]);
     assert!(!again.stderr.contains("warning"), "{}", again.stderr);
     assert!(cached(&again) > 0);
+}
+
+#[test]
+fn archives_are_read_again_and_report_the_same() {
+    let (r, bare) = history();
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    w.start_file("conf/app.env", opts).unwrap();
+    w.write_all(format!("OPENAI_API_KEY={SVCACCT}\n").as_bytes())
+        .unwrap();
+    w.start_file("readme.txt", opts).unwrap();
+    w.write_all(b"nothing here\n").unwrap();
+    let zip = w.finish().unwrap().into_inner();
+    let mut torn = zip.clone();
+    torn.truncate(zip.len() - 30);
+    r.write("dist/app.jar", &zip);
+    r.write("dist/broken.zip", &torn);
+    r.add(&["."]);
+    r.commit("archives");
+    r.git(&["rm", "-q", "dist/app.jar", "dist/broken.zip"]);
+    r.commit("no archives");
+    r.git(&["gc", "-q"]);
+    let cache = r.root.path().join("cache");
+    let work = r.path();
+    let first = same(&r, &work, &cache, &[]);
+    let again = same(&r, &work, &cache, &[]);
+    assert!(cached(&again) > 0, "{}", again.summary);
+    assert_eq!(first.summary["archives"], again.summary["archives"]);
+    let jar = |r: &Report| r.findings.to_string().contains("app.jar");
+    assert!(jar(&first) && jar(&again), "{}", again.findings);
+    // The damaged archive's warning is given again.
+    let warned = |r: &Report| r.stderr.contains("broken.zip") || r.stderr.contains("warning");
+    assert_eq!(
+        warned(&first),
+        warned(&again),
+        "{}\n{}",
+        first.stderr,
+        again.stderr
+    );
+    let _ = bare;
 }

@@ -66,6 +66,7 @@ pub struct ScanOptions {
     pub stdin: bool,
     pub threads: usize,
     pub max_file_size: u64,
+    pub max_archive_depth: usize,
     pub respect_ignore: bool,
     pub follow: bool,
     pub no_history: bool,
@@ -124,6 +125,7 @@ impl ScanOptions {
             stdin,
             threads: args.threads.unwrap_or_else(default_threads),
             max_file_size: args.max_file_size,
+            max_archive_depth: args.max_archive_depth,
             respect_ignore: !args.no_ignore,
             follow: args.follow,
             no_history: args.history.no_history,
@@ -615,6 +617,7 @@ fn empty_outcome() -> Outcome {
         allowed: Vec::new(),
         summary: Summary::default(),
         errors: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

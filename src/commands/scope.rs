@@ -152,13 +152,19 @@ pub fn run(
         return run_remote(scope, remote, mirror, opts, set, notes, line);
     }
     let matcher = Matcher::new(Arc::clone(&set))?;
-    let scanner = Scanner::new(matcher).with_allow_comments(opts.allow_comments);
+    let scanner = Scanner::new(matcher)
+        .with_allow_comments(opts.allow_comments)
+        .with_archives(opts.max_archive_depth, opts.max_file_size);
     let mut details = Vec::new();
     let outcome = match (&opts.mode, &scope.repo) {
         (Mode::Paths, _) => run_paths(scope, opts, scanner, line, &mut notes, &mut details)?,
         (mode, Some(repo)) => run_diff(scope, opts, mode, &repo.to_thread_local(), scanner)?,
         (_, None) => anyhow::bail!("a diff-mode scan needs a repository"),
     };
+    let mut outcome = outcome;
+    for w in std::mem::take(&mut outcome.warnings) {
+        notes.push(format!("warning: {w}"));
+    }
     Ok(ScopeRun {
         outcome,
         rules: set,
@@ -192,6 +198,7 @@ fn run_remote(
                 allowed: Vec::new(),
                 summary: crate::scan::Summary::default(),
                 errors: vec![failed(e.to_string())],
+                warnings: Vec::new(),
             };
             outcome.summary.errors = 1;
             return Ok(ScopeRun {
@@ -212,7 +219,9 @@ fn run_remote(
         remote: None,
     };
     let matcher = Matcher::new(Arc::clone(&set))?;
-    let scanner = Scanner::new(matcher).with_allow_comments(opts.allow_comments);
+    let scanner = Scanner::new(matcher)
+        .with_allow_comments(opts.allow_comments)
+        .with_archives(opts.max_archive_depth, opts.max_file_size);
     let mut details = Vec::new();
     let cache = open_cache(opts, scanner.rules(), &mut notes);
     let mut outcome = run_paths_as(
@@ -225,6 +234,9 @@ fn run_remote(
         Some(&shown),
         cache.as_ref(),
     )?;
+    for w in std::mem::take(&mut outcome.warnings) {
+        notes.push(format!("warning: {w}"));
+    }
     if let Some(stale) = mirror.stale {
         outcome.errors.push(failed(format!(
             "{stale}; scanned as of the last successful fetch"
@@ -326,7 +338,12 @@ fn run_paths(
 /// warning, and the scan goes on without.
 fn open_cache(opts: &ScanOptions, rules: &RuleSet, notes: &mut Vec<String>) -> Option<Cache> {
     let dir = opts.cache.as_ref()?;
-    let digest = crate::cache::digest(rules, opts.max_file_size, opts.allow_comments);
+    let digest = crate::cache::digest(
+        rules,
+        opts.max_file_size,
+        opts.allow_comments,
+        opts.max_archive_depth,
+    );
     match Cache::open(dir, digest) {
         Ok(c) => Some(c),
         Err(e) => {
@@ -370,11 +387,12 @@ fn run_paths_as(
     });
     let scan_secs = started.elapsed().as_secs_f64();
     let seen_blobs = cache.map(|_| scanner.seen_blobs()).unwrap_or_default();
+    let archives = cache.map(|_| scanner.opened_archives()).unwrap_or_default();
     let mut scanned = scanner.finish();
     scanned.summary.ignored = ignored;
     let (wanted, keys) = scanned.wanted();
     let messages: Vec<_> = scanned.messages.iter().map(|m| m.id).collect();
-    let seen = cache.map(|_| SeenIds::of(&scanned, seen_blobs));
+    let seen = cache.map(|_| SeenIds::of(&scanned, seen_blobs, &archives));
     let mut repos = Vec::new();
     for (f, pass) in found.iter().zip(passes) {
         let Some(Passed { inv, before, clean }) = pass else {
@@ -440,8 +458,12 @@ fn run_paths_as(
     // Files on disk were excluded by the walk; versions only history holds are excluded here.
     if let Some(x) = history_exclude {
         let keep = |f: &crate::finding::Finding| {
-            !matches!(f.origin, crate::finding::Origin::History(_))
-                || !(x.0)(Path::new(&f.location.path))
+            let path = f
+                .origin
+                .member()
+                .map_or(f.location.path.as_str(), |(p, _)| p);
+            !matches!(f.origin.outer(), crate::finding::Origin::History(_))
+                || !(x.0)(Path::new(path))
         };
         outcome.findings.retain(keep);
         outcome.allowed.retain(keep);
@@ -509,9 +531,12 @@ struct SeenIds {
 }
 
 impl SeenIds {
-    fn of(scanned: &Scanned, blobs: Vec<BlobId>) -> SeenIds {
+    /// `archives` count as having findings: they are read again on every scan.
+    fn of(scanned: &Scanned, blobs: Vec<BlobId>, archives: &[BlobId]) -> SeenIds {
         let mut with_findings: Vec<BlobId> = scanned.results.keys().copied().collect();
+        with_findings.extend_from_slice(archives);
         with_findings.sort_unstable();
+        with_findings.dedup();
         let mut messages: Vec<BlobId> = scanned.messages.iter().map(|m| m.id).collect();
         messages.sort_unstable();
         messages.dedup();

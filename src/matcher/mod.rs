@@ -34,7 +34,7 @@ mod windows;
 use std::ops::Range;
 use std::sync::Arc;
 
-use regex_automata::{meta, util::captures::Captures, Input};
+use regex_automata::{meta, util::captures::Captures, Anchored, Input};
 
 use crate::finding::{ChecksumState, Confidence, Detail};
 use crate::rules::{syntax::ChecksumKind, Rule, RuleSet, SecretGroup};
@@ -88,6 +88,10 @@ pub struct Matcher {
     keywords: Keywords,
     /// For each automaton pattern, the rules that own that keyword.
     keyword_rules: Vec<Vec<u32>>,
+    /// Rules without keywords (path rules): each with the most bytes it runs over. Text ones
+    /// run on whole text content up to that size, binary ones on the head of binary content.
+    anchored_text: Vec<(u32, usize)>,
+    anchored_binary: Vec<(u32, usize)>,
 }
 
 /// Per-thread working memory for `Matcher::find`. Cloning gives an independent copy.
@@ -129,10 +133,20 @@ impl Matcher {
             }
         }
         let automaton = Keywords::new(&keywords)?;
+        let (mut anchored_text, mut anchored_binary) = (Vec::new(), Vec::new());
+        for (i, rule) in rules.rules.iter().enumerate().filter(|(_, r)| r.anchored()) {
+            let limit = rule.window.unwrap_or(crate::rules::ANCHORED_WINDOW);
+            match rule.binary {
+                true => anchored_binary.push((i as u32, limit)),
+                false => anchored_text.push((i as u32, limit)),
+            }
+        }
         Ok(Matcher {
             rules,
             keywords: automaton,
             keyword_rules,
+            anchored_text,
+            anchored_binary,
         })
     }
 
@@ -180,6 +194,13 @@ impl Matcher {
     fn find_at(&self, hay: &[u8], scratch: &mut Scratch, depth: usize) -> Vec<Match> {
         let mut out = Vec::new();
         self.search(hay, scratch, depth, &mut out);
+        if depth == 0 {
+            for &(r, limit) in &self.anchored_text {
+                if hay.len() <= limit && out.len() < MAX_MATCHES {
+                    self.confirm_anchored(hay, r as usize, hay.len(), &mut scratch.regex, &mut out);
+                }
+            }
+        }
         if out.is_empty() {
             return out;
         }
@@ -239,6 +260,58 @@ impl Matcher {
         run(pending, out);
         if out.len() >= MAX_MATCHES {
             *capped = true;
+        }
+    }
+
+    /// Matches of the binary rules (magic bytes) in the head of binary content.
+    pub fn find_binary(&self, hay: &[u8], scratch: &mut Scratch) -> Vec<Match> {
+        let mut out = Vec::new();
+        for &(r, limit) in &self.anchored_binary {
+            let end = limit.min(hay.len());
+            self.confirm_anchored(hay, r as usize, end, &mut scratch.regex, &mut out);
+        }
+        out
+    }
+
+    /// Whether any rule runs on binary content.
+    pub fn has_binary_rules(&self) -> bool {
+        !self.anchored_binary.is_empty()
+    }
+
+    /// A rule without keywords: its pattern must match at the start of `hay[..end]`, and again
+    /// right where the previous match ended (one match per entry of a credential file).
+    fn confirm_anchored(
+        &self,
+        hay: &[u8],
+        r: usize,
+        end: usize,
+        caches: &mut [Option<(meta::Cache, Captures)>],
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.rules.rules[r];
+        let Ok(compiled) = rule.compiled() else {
+            return;
+        };
+        let (cache, caps) = caches[r].get_or_insert_with(|| {
+            (
+                compiled.regex.create_cache(),
+                compiled.regex.create_captures(),
+            )
+        });
+        let mut at = 0;
+        while at < end && out.len() < MAX_MATCHES {
+            let input = Input::new(hay).span(at..end).anchored(Anchored::Yes);
+            compiled.regex.search_captures_with(cache, &input, caps);
+            let Some(m) = caps.get_match() else {
+                break;
+            };
+            if let Some(found) = self.checked(r, hay, caps, m.span()) {
+                out.push(found);
+            }
+            if m.end() <= at {
+                break;
+            }
+            at = m.end();
         }
     }
 
@@ -329,31 +402,8 @@ impl Matcher {
             let Some(m) = caps.get_match() else {
                 break;
             };
-            let secret = match compiled.secret_group {
-                SecretGroup::Index(g) => caps.get_group(g),
-                _ => (1..caps.group_len())
-                    .find_map(|g| caps.get_group(g).filter(|s| !s.is_empty()))
-                    .or(Some(m.span())),
-            };
-            // A rule's check reads the match first (it may narrow the secret); the filters
-            // then judge the secret it settled on.
-            let checked = secret.and_then(|s| inspect::apply(rule, hay, caps, s.range()));
-            if let Some(checked) = checked {
-                let span = checked.secret;
-                let accepted = self
-                    .accept(rule, &hay[span.clone()])
-                    .map(|(c, sum)| (checked.confidence.unwrap_or(c), sum, checked.details));
-                if let Some((confidence, checksum, details)) = accepted {
-                    out.push(Match {
-                        rule: r,
-                        span,
-                        partner: None,
-                        confidence,
-                        checksum,
-                        decoded: None,
-                        details,
-                    });
-                }
+            if let Some(found) = self.checked(r, hay, caps, m.span()) {
+                out.push(found);
             }
             let next = if m.end() > m.start() {
                 m.end()
@@ -365,6 +415,31 @@ impl Matcher {
             }
             input.set_start(next);
         }
+    }
+
+    /// The match of rule `r` whose regex matched `whole`: its secret read by the rule's check
+    /// (which may narrow it), then judged by the filters; `None` rejects it.
+    fn checked(
+        &self,
+        r: usize,
+        hay: &[u8],
+        caps: &Captures,
+        whole: regex_automata::Span,
+    ) -> Option<Match> {
+        let rule = &self.rules.rules[r];
+        let secret = secret_span(rule.compiled().ok()?, caps, whole)?;
+        let checked = inspect::apply(rule, hay, caps, secret)?;
+        let span = checked.secret;
+        let (confidence, checksum) = self.accept(rule, &hay[span.clone()])?;
+        Some(Match {
+            rule: r,
+            span,
+            partner: None,
+            confidence: checked.confidence.unwrap_or(confidence),
+            checksum,
+            decoded: None,
+            details: checked.details,
+        })
     }
 
     /// Runs the filters on a captured secret; `None` rejects it.
@@ -382,7 +457,8 @@ impl Matcher {
             }
         }
         let filters = &self.rules.filters;
-        if !rule.skip_global_filters {
+        // The head of a binary file is no placeholder: only the rule's own checks apply.
+        if !rule.skip_global_filters && !rule.binary {
             if let Some(n) = filters.max_repeat {
                 if entropy::longest_run(secret) >= n {
                     return None;
@@ -444,6 +520,22 @@ impl Matcher {
         };
         Some((confidence, checksum))
     }
+}
+
+/// The secret's span in a match: the rule's secret group, else the first group that matched
+/// a non-empty text, else the whole match.
+fn secret_span(
+    compiled: &crate::rules::CompiledRule,
+    caps: &Captures,
+    whole: regex_automata::Span,
+) -> Option<Range<usize>> {
+    let span = match compiled.secret_group {
+        SecretGroup::Index(g) => caps.get_group(g),
+        _ => (1..caps.group_len())
+            .find_map(|g| caps.get_group(g).filter(|s| !s.is_empty()))
+            .or(Some(whole)),
+    };
+    span.map(|s| s.range())
 }
 
 #[cfg(test)]
@@ -674,6 +766,46 @@ rules:
         assert_eq!(got, vec![("jwt.second".into(), token.into())]);
         let got = secrets(&matcher(&yaml("")), hay.as_bytes());
         assert_eq!(got, vec![("generic.first".into(), token.into())]);
+    }
+
+    #[test]
+    fn rules_without_keywords_match_from_the_start_entry_after_entry() {
+        let m = matcher(
+            r#"
+provider: Test
+rules:
+  - id: test.entries
+    name: Entries
+    path: '(?:^|/)\.entries$'
+    pattern: '[a-z]+:([A-Za-z0-9]{6,})\n'
+    window: 64
+    rotate: https://example.com/rotate
+    examples: ["ab:Qw3rTy7u\n"]
+  - id: test.magic
+    name: Magic
+    path: '\.bin$'
+    binary: true
+    pattern: '(?s)(\xfe\xed.{4})'
+    rotate: https://example.com/rotate
+    examples: ["feed00000000"]
+"#,
+        );
+        let got = secrets(&m, b"ab:Qw3rTy7u\ncd:Zx9vB2nM\n");
+        assert_eq!(got.len(), 2, "{got:?}");
+        // Only from the start, and only on content no larger than the window.
+        assert!(secrets(&m, b"x\nab:Qw3rTy7u\n").is_empty());
+        let mut long = b"ab:Qw3rTy7u\n".to_vec();
+        long.extend([b'z'; 64]);
+        assert!(secrets(&m, &long).is_empty());
+        // Binary rules run only where asked, on the head of the content.
+        let mut s = m.scratch();
+        assert!(m.find(b"\xfe\xed\x00\x01\x02\x03", &mut s).is_empty());
+        let bin = m.find_binary(b"\xfe\xed\x00\x01\x02\x03rest", &mut s);
+        assert_eq!(bin.len(), 1);
+        assert_eq!(bin[0].span, 0..6);
+        assert!(m
+            .find_binary(b"x\xfe\xed\x00\x01\x02\x03", &mut s)
+            .is_empty());
     }
 
     #[test]

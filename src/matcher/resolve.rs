@@ -17,7 +17,9 @@ pub(super) fn drop_generic_overlaps(rules: &[Rule], out: &mut Vec<Match>) {
     }
     let specific = Spans::new(
         out.iter()
-            .filter(|m| !rules[m.rule].generic)
+            // A path rule's match only counts where the path fits, which the matcher does
+            // not know: it never displaces a generic match here.
+            .filter(|m| !rules[m.rule].generic && rules[m.rule].path.is_none())
             .map(|m| &m.span),
     );
     let mut keep = vec![true; out.len()];

@@ -56,6 +56,9 @@ pub struct JsonFinding<'a> {
     pub commit: Option<&'a Commit>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<JsonHistory<'a>>,
+    /// The archive, for a member of one (`path` is then `ARCHIVE!MEMBER`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<super::ArchiveView>,
     /// Present with `--validate`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation: Option<ValidationView>,
@@ -106,6 +109,7 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
             .commit()
             .or_else(|| f.origin.history().and_then(|h| h.introduced.as_ref())),
         history: f.origin.history().map(JsonHistory::new),
+        archive: super::ArchiveView::of(f),
         validation: f.validation.as_ref().map(ValidationView::new),
         access: access(f),
     }

@@ -187,6 +187,24 @@ pub fn origin_text(f: &Finding) -> String {
     sanitize(&parts.join(", "))
 }
 
+/// The archive a finding is a member of, as JSON and SARIF show it.
+#[derive(serde::Serialize)]
+pub(crate) struct ArchiveView {
+    /// The outermost archive's path.
+    pub path: String,
+    /// The member's path inside it (archives inside archives joined by `!`).
+    pub member: String,
+}
+
+impl ArchiveView {
+    pub(crate) fn of(f: &Finding) -> Option<ArchiveView> {
+        f.origin.member().map(|(path, member)| ArchiveView {
+            path: sanitize(path),
+            member: sanitize(member),
+        })
+    }
+}
+
 /// What to do about a secret found in history.
 pub fn action(p: &History) -> &'static str {
     if p.in_head {

@@ -139,6 +139,8 @@ struct ResultProperties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    archive: Option<super::ArchiveView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     validation: Option<ValidationView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     access: Option<crate::validate::access::AccessMap>,
@@ -375,6 +377,7 @@ fn result<'a>(r: &Report<'_>, f: &'a Finding, rule_index: usize) -> ResultObj<'a
             commits: history.map(|h| h.commits),
             in_head: history.map(|h| h.in_head),
             action: history.map(super::action),
+            archive: super::ArchiveView::of(f),
             validation: f.validation.as_ref().map(ValidationView::new),
             access: access(f),
         },

@@ -49,7 +49,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             "    {}",
             st.paint(Style::new().effects(Effects::DIMMED), &facts(r, f))
         )?;
-        origin(&st, f, out)?;
+        origin(&st, f, &f.origin, out)?;
         validation(&st, f, out)?;
         if let Some(u) = &f.rotate {
             writeln!(out, "    rotate: {}", sanitize(u))?;
@@ -96,9 +96,10 @@ fn commit_text(c: &Commit, with_email: bool) -> String {
 }
 
 /// What the finding's origin adds: the commit of an added line or message, the history of
-/// a secret in a repository.
-fn origin(st: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
-    match &f.origin {
+/// a secret in a repository (for an archive member: of its archive).
+fn origin(st: &Paint, f: &Finding, o: &Origin, out: &mut dyn Write) -> io::Result<()> {
+    match o {
+        Origin::Member { archive, .. } => origin(st, f, archive, out),
         Origin::Added {
             commit: Some(c), ..
         } => writeln!(out, "    commit {}", commit_text(c, true)),
@@ -125,7 +126,12 @@ fn history(st: &Paint, f: &Finding, h: &History, out: &mut dyn Write) -> io::Res
     if let Some(c) = &h.introduced {
         parts.push(format!("introduced in {}", commit_text(c, false)));
     }
-    if !f.location.path.ends_with(&h.path) {
+    // An archive member's history is its archive's.
+    let shown = f
+        .origin
+        .member()
+        .map_or(f.location.path.as_str(), |(p, _)| p);
+    if !shown.ends_with(&h.path) {
         parts.push(format!("as {}", sanitize(&h.path)));
     }
     parts.push(format!(

@@ -1,6 +1,7 @@
 //! `keyhound rules check`: every rule must compile, carry examples that contain one of its
 //! keywords, match each example (capturing the declared secret), and match none of its
-//! negative examples. Rules imported from gitleaks configs carry no examples; for them the
+//! negative examples. A rule with `path` must take the path of each example that gives one
+//! (at least one does) and none of its `negative_paths`; a binary rule's examples are hex. Rules imported from gitleaks configs carry no examples; for them the
 //! check is that they were imported at all. Examples run through the whole matcher, global filters included, so a
 //! rule that the filters would silence fails here rather than in the field.
 
@@ -79,20 +80,28 @@ pub fn check(
         if rule.rotate.is_none() && !rule.generic && rule.decode.is_none() && !imported {
             fail("has no `rotate` URL".into());
         }
+        for p in path_problems(rule) {
+            fail(p);
+        }
         for ex in &rule.examples {
             let text = ex.text();
             let lower = text.to_ascii_lowercase();
-            if !rule
-                .keywords
-                .iter()
-                .any(|k| lower.contains(&k.to_ascii_lowercase()))
+            if !rule.keywords.is_empty()
+                && !rule
+                    .keywords
+                    .iter()
+                    .any(|k| lower.contains(&k.to_ascii_lowercase()))
             {
                 fail(format!(
                     "example contains none of the keywords: {}",
                     shorten(text)
                 ));
             }
-            let captured = captures(&matcher, &mut scratch, idx, text.as_bytes());
+            let Some(bytes) = example_bytes(rule, text) else {
+                fail(format!("example is not hex: {}", shorten(text)));
+                continue;
+            };
+            let captured = captures(&matcher, &mut scratch, idx, &bytes);
             if captured.is_empty() {
                 fail(format!("example does not match: {}", shorten(text)));
             } else if let Some(want) = ex.secret() {
@@ -106,7 +115,11 @@ pub fn check(
             }
         }
         for neg in &rule.negative_examples {
-            let captured = captures(&matcher, &mut scratch, idx, neg.as_bytes());
+            let Some(bytes) = example_bytes(rule, neg) else {
+                fail(format!("negative example is not hex: {}", shorten(neg)));
+                continue;
+            };
+            let captured = captures(&matcher, &mut scratch, idx, &bytes);
             if !captured.is_empty() {
                 fail(format!(
                     "negative example matches ({}): {}",
@@ -129,7 +142,46 @@ pub fn check(
     Ok(problems)
 }
 
+/// What is wrong with a rule's paths: an example path it does not take, a negative path it
+/// takes, a path rule with no example path, an example path on a rule without `path`.
+fn path_problems(rule: &Rule) -> Vec<String> {
+    let mut out = Vec::new();
+    let paths: Vec<&str> = rule.examples.iter().filter_map(|e| e.path()).collect();
+    if rule.path.is_none() {
+        if !paths.is_empty() || !rule.negative_paths.is_empty() {
+            out.push("has example paths but no `path`".into());
+        }
+        return out;
+    }
+    if paths.is_empty() {
+        out.push("has `path` but no example with a `path`".into());
+    }
+    for p in paths.iter().filter(|p| !rule.path_allows(p)) {
+        out.push(format!("`path` does not take the example path {p}"));
+    }
+    for p in rule.negative_paths.iter().filter(|p| rule.path_allows(p)) {
+        out.push(format!("`path` takes the negative path {p}"));
+    }
+    out
+}
+
+/// An example's bytes: the text, or for a binary rule the bytes its hex spells.
+fn example_bytes(rule: &Rule, text: &str) -> Option<Vec<u8>> {
+    if !rule.binary {
+        return Some(text.as_bytes().to_vec());
+    }
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
+        .collect()
+}
+
 /// The secrets rule `idx` reports in `text`, directly or as another rule's pair partner.
+/// A binary rule reports the matched bytes in hex, as a scan does.
 fn captures(
     m: &Matcher,
     scratch: &mut crate::matcher::Scratch,
@@ -137,6 +189,14 @@ fn captures(
     text: &[u8],
 ) -> Vec<String> {
     let rules = &m.rules().rules;
+    if rules[idx].binary {
+        return m
+            .find_binary(text, scratch)
+            .into_iter()
+            .filter(|x| x.rule == idx)
+            .map(|x| crate::blob::hex(&text[x.span]))
+            .collect();
+    }
     let s = |r: std::ops::Range<usize>| String::from_utf8_lossy(&text[r]).into_owned();
     m.find(text, scratch)
         .into_iter()

@@ -42,6 +42,9 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 const DEFAULT_WINDOW: usize = 512;
 /// Largest automatic window; patterns that can match more (PEM bodies) set `window`.
 pub(crate) const MAX_AUTO_WINDOW: usize = 4096;
+/// Default `window` of a rule without keywords: the largest content (or, for binary rules,
+/// the head of the content) its pattern runs over.
+pub(crate) const ANCHORED_WINDOW: usize = 4096;
 
 /// Errors from reading, parsing or validating rule files. Text quoted from a rule file (and
 /// file names) is cleaned of control and formatting characters when shown (`text::clean`).
@@ -157,6 +160,8 @@ pub struct CompiledRule {
     pub stopwords: Option<aho_corasick::AhoCorasick>,
     /// Compiled `weak` patterns.
     pub weak: Option<meta::Regex>,
+    /// The rule's `path`, compiled.
+    pub path: Option<meta::Regex>,
 }
 
 #[derive(Debug)]
@@ -166,6 +171,11 @@ pub struct Rule {
     pub provider: String,
     pub keywords: Vec<String>,
     pub pattern: String,
+    /// The paths the rule reports in (a regex); `None`: every path.
+    pub path: Option<String>,
+    /// Runs over the head of binary content (with `path`, without keywords).
+    pub binary: bool,
+    pub negative_paths: Vec<String>,
     pub min_entropy: Option<f64>,
     pub confidence: Confidence,
     pub rotate: Option<String>,
@@ -198,6 +208,19 @@ impl Rule {
             .as_ref()
             .map_err(|e| e.as_str())
     }
+
+    /// Whether the rule reports at `path`: always, unless it has a `path` pattern.
+    pub fn path_allows(&self, path: &str) -> bool {
+        match self.compiled() {
+            Ok(c) => c.path.as_ref().is_none_or(|re| re.is_match(path)),
+            Err(_) => false,
+        }
+    }
+
+    /// Whether the rule has no keywords and runs at the start of the content instead.
+    pub fn anchored(&self) -> bool {
+        self.keywords.is_empty()
+    }
 }
 
 impl Rule {
@@ -227,6 +250,9 @@ impl Rule {
             inspect,
             weak,
             partner_only,
+            path,
+            binary,
+            negative_paths,
             examples: _,
             negative_examples: _,
             validate: _,
@@ -234,7 +260,7 @@ impl Rule {
             compiled: _,
         } = self;
         format!(
-            "{id}\0{keywords:?}\0{pattern}\0{min_entropy:?}\0{confidence:?}\0{checksum:?}\0{:?}\0{window:?}\0{single_line}\0{secret_group:?}\0{allow:?}\0{stopwords:?}\0{generic}\0{skip_global_filters}\0{decode:?}\0{inspect:?}\0{weak:?}\0{partner_only}",
+            "{id}\0{keywords:?}\0{pattern}\0{min_entropy:?}\0{confidence:?}\0{checksum:?}\0{:?}\0{window:?}\0{single_line}\0{secret_group:?}\0{allow:?}\0{stopwords:?}\0{generic}\0{skip_global_filters}\0{decode:?}\0{inspect:?}\0{weak:?}\0{partner_only}\0{path:?}\0{binary}\0{negative_paths:?}",
             pair.map(|p| (p.with, p.within_lines)),
         )
     }
@@ -285,10 +311,19 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         }
         g => g,
     };
-    // The longest match bounds how far from a keyword a match can reach.
-    let window = rule.window.unwrap_or(match hir.properties().maximum_len() {
-        Some(n) if n <= MAX_AUTO_WINDOW => n,
-        _ => DEFAULT_WINDOW,
+    let path = match &rule.path {
+        Some(p) => Some(build_regex(p).map_err(|e| format!("path: {e}"))?),
+        None => None,
+    };
+    let window = rule.window.unwrap_or_else(|| {
+        if rule.anchored() {
+            return ANCHORED_WINDOW;
+        }
+        // The longest match bounds how far from a keyword a match can reach.
+        match hir.properties().maximum_len() {
+            Some(n) if n <= MAX_AUTO_WINDOW => n,
+            _ => DEFAULT_WINDOW,
+        }
     });
     let allow = if rule.allow.is_empty() {
         None
@@ -320,6 +355,7 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
         allow,
         stopwords,
         weak,
+        path,
     })
 }
 
@@ -515,7 +551,7 @@ impl RuleSet {
                 let rule = validate_rule(r, file.provider.as_deref(), origin)?;
                 if !rule.origin.builtin {
                     if let Err(e) = rule.compiled() {
-                        let field = ["secret_group", "allow", "stopwords"]
+                        let field = ["secret_group", "allow", "stopwords", "path"]
                             .into_iter()
                             .find(|f| e.starts_with(f))
                             .unwrap_or("pattern");
@@ -630,6 +666,32 @@ impl RuleSet {
             }));
         }
         RuleSet::load(sources)
+    }
+
+    /// Keeps the rules `keep` accepts; pairings with a removed rule are dropped.
+    pub fn retain(&mut self, keep: impl Fn(&Rule) -> bool) {
+        let keep: Vec<bool> = self.rules.iter().map(keep).collect();
+        // New index of each kept rule, to remap pairings.
+        let mut new_index = Vec::with_capacity(keep.len());
+        let mut n = 0;
+        for &k in &keep {
+            new_index.push(k.then_some(n));
+            n += usize::from(k);
+        }
+        let mut i = 0;
+        self.rules.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        for r in &mut self.rules {
+            r.pair = r.pair.and_then(|mut p| {
+                p.with = new_index[p.with]?;
+                Some(p)
+            });
+        }
+        self.index = (self.rules.iter().enumerate())
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
@@ -792,6 +854,9 @@ fn validate_rule(
         provider,
         keywords: r.keywords,
         pattern: r.pattern,
+        path: r.path,
+        binary: r.binary,
+        negative_paths: r.negative_paths,
         min_entropy: r.min_entropy,
         confidence: r.confidence,
         rotate: r.rotate,
@@ -824,8 +889,20 @@ fn check_fields(r: &RuleSyntax) -> Result<(), (&'static str, String)> {
             "must look like `provider.kind`: lower-case letters, digits, `-`, with a dot".into(),
         ));
     }
-    if r.keywords.is_empty() {
-        return Err(("keywords", "at least one keyword is required".into()));
+    if r.keywords.is_empty() && r.path.is_none() {
+        return Err((
+            "keywords",
+            "at least one keyword is required (only a rule with `path` may have none)".into(),
+        ));
+    }
+    if r.binary && (r.path.is_none() || !r.keywords.is_empty()) {
+        return Err((
+            "binary",
+            "a binary rule needs `path` and no keywords: it runs on the head of the content".into(),
+        ));
+    }
+    if r.path.as_deref() == Some("") {
+        return Err(("path", "must not be empty".into()));
     }
     if let Some(k) = r.keywords.iter().find(|k| k.len() < 3) {
         return Err((
@@ -893,6 +970,22 @@ rules:
         let c = r.compiled().unwrap();
         assert_eq!(c.secret_group, SecretGroup::Index(1));
         assert_eq!(c.window, 15);
+    }
+
+    #[test]
+    fn retained_rules_are_found_by_id_and_keep_their_pairs() {
+        let text = format!(
+            "{GOOD}  - id: acme.secret\n    name: Acme secret\n    keywords: [acme_s]\n    \
+             pattern: '\\b(acme_s[a-z0-9]{{10}})\\b'\n    \
+             pair: {{ with: acme.token, within_lines: 2 }}\n    \
+             rotate: https://acme.example/tokens\n    examples: [\"acme_s0123456789\"]\n"
+        );
+        let mut set = RuleSet::load(src(&text)).unwrap();
+        set.retain(|r| r.id == "acme.secret");
+        assert_eq!(set.rules.len(), 1);
+        assert_eq!(set.get("acme.secret").unwrap().id, "acme.secret");
+        assert!(set.get("acme.token").is_none());
+        assert!(set.rules[0].pair.is_none());
     }
 
     #[test]

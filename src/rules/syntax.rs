@@ -26,8 +26,22 @@ pub struct RuleSyntax {
     pub id: String,
     pub name: String,
     pub provider: Option<String>,
+    /// Literals the rule's regex runs near. A rule with `path` may leave them out: its pattern
+    /// then runs at the start of the content (see `path`).
+    #[serde(default)]
     pub keywords: Vec<String>,
     pub pattern: String,
+    /// A regex on the path of the content: the rule reports only in files whose path matches
+    /// (credential files such as `.netrc`). Without keywords, the pattern runs anchored at the
+    /// start of content no larger than `window` bytes, and again right after each match.
+    pub path: Option<String>,
+    /// With `path` and no keywords: the pattern runs over the first `window` bytes of binary
+    /// content (magic bytes of key stores) instead of text, and its examples are written in hex.
+    #[serde(default)]
+    pub binary: bool,
+    /// Paths that `path` must not match (checked by `rules check`).
+    #[serde(default)]
+    pub negative_paths: Vec<String>,
     pub min_entropy: Option<f64>,
     #[serde(default = "default_confidence")]
     pub confidence: Confidence,
@@ -84,13 +98,19 @@ fn default_confidence() -> Confidence {
     Confidence::Medium
 }
 
-/// An example the rule must match. Either just the text, or the text and the exact secret
-/// the rule must capture from it.
+/// An example the rule must match. Either just the text, or the text with the exact secret
+/// the rule must capture from it and, for rules with `path`, a path the rule applies to.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum ExampleSyntax {
     Text(String),
-    WithSecret { text: String, secret: String },
+    WithSecret {
+        text: String,
+        #[serde(default)]
+        secret: Option<String>,
+        #[serde(default)]
+        path: Option<String>,
+    },
 }
 
 impl ExampleSyntax {
@@ -104,7 +124,15 @@ impl ExampleSyntax {
     pub fn secret(&self) -> Option<&str> {
         match self {
             ExampleSyntax::Text(_) => None,
-            ExampleSyntax::WithSecret { secret, .. } => Some(secret),
+            ExampleSyntax::WithSecret { secret, .. } => secret.as_deref(),
+        }
+    }
+
+    /// The path the example stands for (rules with `path`).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            ExampleSyntax::Text(_) => None,
+            ExampleSyntax::WithSecret { path, .. } => path.as_deref(),
         }
     }
 }

@@ -4,6 +4,9 @@
 //! the file's line, with what history knows of it at that path attached; a secret that only
 //! history holds is reported once per path, at the line of the version that introduced it,
 //! with that commit. Added lines are reported at their change, messages at their commit.
+//! A member of an archive is reported at `ARCHIVE!MEMBER` wherever its archive is placed.
+//! A rule with `path` reports only at paths it takes (for a member: its path in the archive);
+//! its matches elsewhere are dropped here, the one place that knows every path.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -39,6 +42,8 @@ pub struct Outcome {
     pub allowed: Vec<Finding>,
     pub summary: Summary,
     pub errors: Vec<SourceError>,
+    /// What could not be read in archives (damage, limits): reported, not errors.
+    pub warnings: Vec<SourceError>,
 }
 
 /// A secret as history tracks it: the rule that found it and its fingerprint, numbered.
@@ -74,7 +79,7 @@ struct Collect {
 impl Collect {
     fn push(&mut self, f: Finding, allowed: bool) {
         let commit = f.origin.commit().map(|c| c.id.clone()).unwrap_or_default();
-        let (line, column) = match f.origin {
+        let (line, column) = match f.origin.outer() {
             Origin::History(_) => (0, 0),
             _ => (f.location.line, f.location.column),
         };
@@ -98,7 +103,14 @@ impl Collect {
         }
     }
 
-    fn finish(self) -> (Vec<Finding>, Vec<Finding>) {
+    fn push_some(&mut self, f: Option<Finding>, allowed: bool) {
+        if let Some(f) = f {
+            self.push(f, allowed);
+        }
+    }
+
+    fn finish(mut self, rules: &RuleSet) -> (Vec<Finding>, Vec<Finding>) {
+        self.drop_displaced(rules);
         let (mut findings, mut allowed) = (Vec::new(), Vec::new());
         for (_, (is_allowed, f)) in self.best {
             if is_allowed {
@@ -109,6 +121,85 @@ impl Collect {
         }
         (findings, allowed)
     }
+
+    /// Where a path rule reports, it stands between the others: a provider rule's finding of
+    /// the same text displaces it (the provider knows the format), and it displaces a generic
+    /// rule's. The matcher cannot decide this: it does not know the path.
+    fn drop_displaced(&mut self, rules: &RuleSet) {
+        // 0: generic, 1: path rule, 2: provider rule.
+        let rank = |f: &Finding| match rules.get(&f.rule_id) {
+            Some(r) if r.path.is_some() => 1,
+            Some(r) if r.generic => 0,
+            _ => 2,
+        };
+        if !self.best.values().any(|(_, f)| rank(f) == 1) {
+            return;
+        }
+        let place = |f: &Finding| {
+            let commit = f.origin.commit().map(|c| c.id.clone());
+            (f.location.path.clone(), commit)
+        };
+        let span = |f: &Finding| {
+            let l = &f.location;
+            ((l.line, l.column), (l.end_line, l.end_column))
+        };
+        for level in [2, 1] {
+            let above: Vec<_> = self
+                .best
+                .values()
+                .filter(|(_, f)| rank(f) == level)
+                .map(|(_, f)| (place(f), span(f)))
+                .collect();
+            self.best.retain(|_, (_, f)| {
+                rank(f) != level - 1
+                    || !above.iter().any(|(p, (a, b))| {
+                        let (c, d) = span(f);
+                        *p == place(f) && a < &d && c < *b
+                    })
+            });
+        }
+    }
+}
+
+/// What a placed blob holds: its own findings, or a member's of the archive it is.
+struct Content<'a> {
+    /// The member's path inside the archive; `None` for the blob's own findings.
+    member: Option<&'a str>,
+    blob: BlobId,
+    result: &'a BlobResult,
+}
+
+/// The finding of `f` (found in `c`, content of the blob placed at `path` with `origin`):
+/// at `path`, or at the member inside the archive at `path`. `None` when the rule has a `path`
+/// that does not take the place.
+fn place(
+    rules: &RuleSet,
+    f: &BlobFinding,
+    path: &str,
+    c: &Content<'_>,
+    origin: Origin,
+) -> Option<Finding> {
+    let rule = &rules.rules[f.rule];
+    let Some(member) = c.member else {
+        return rule
+            .path_allows(path)
+            .then(|| to_finding(rules, f, path, c.blob, origin));
+    };
+    let member = match member {
+        // The content of a compressed stream is named after the stream.
+        "" => crate::source::archive::stream_name(path),
+        m => m.to_string(),
+    };
+    if !rule.path_allows(member.rsplit('!').next().unwrap_or(&member)) {
+        return None;
+    }
+    let shown = format!("{path}!{member}");
+    let origin = Origin::Member {
+        archive: Box::new(origin),
+        path: path.to_string(),
+        member,
+    };
+    Some(to_finding(rules, f, &shown, c.blob, origin))
 }
 
 impl Scanned {
@@ -117,20 +208,57 @@ impl Scanned {
     /// may hold them too.
     pub fn wanted(&self) -> (Vec<Wanted>, SecretKeys) {
         let mut keys = SecretKeys::default();
-        let mut wanted: Vec<Wanted> = self
+        let mut ids: Vec<BlobId> = self
             .results
-            .iter()
-            .filter(|(id, _)| self.file_paths.contains_key(*id) || self.objects.contains(id))
-            .map(|(id, r)| {
-                let mut secrets: Vec<u32> =
-                    r.all().map(|(f, _)| keys.key(&self.rules, f)).collect();
+            .keys()
+            .chain(self.archives.keys())
+            .filter(|id| {
+                self.file_paths.contains_key(*id) || self.objects.binary_search(id).is_ok()
+            })
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let wanted = ids
+            .into_iter()
+            .map(|id| {
+                let mut secrets: Vec<u32> = self
+                    .contents(&id)
+                    .iter()
+                    .flat_map(|c| c.result.all())
+                    .map(|(f, _)| keys.key(&self.rules, f))
+                    .collect();
                 secrets.sort_unstable();
                 secrets.dedup();
-                Wanted { id: *id, secrets }
+                Wanted { id, secrets }
             })
             .collect();
-        wanted.sort_by_key(|w| w.id);
         (wanted, keys)
+    }
+
+    /// What blob `id` holds: its own findings, then its members' if it is an archive.
+    fn contents(&self, id: &BlobId) -> Vec<Content<'_>> {
+        let own = self.results.get(id).map(|r| Content {
+            member: None,
+            blob: *id,
+            result: r,
+        });
+        own.into_iter().chain(self.members(id)).collect()
+    }
+
+    /// The members with findings of archive `id`.
+    fn members<'a>(&'a self, id: &BlobId) -> impl Iterator<Item = Content<'a>> + 'a {
+        self.archives
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|(path, m)| {
+                Some(Content {
+                    member: Some(path.as_str()),
+                    blob: *m,
+                    result: self.results.get(m)?,
+                })
+            })
     }
 
     /// Places every finding when no history is involved (files, stdin, changes).
@@ -147,7 +275,7 @@ impl Scanned {
         self.place_files(keys, a, &mut out, &mut covered);
         let mut placed: HashSet<BlobId> = HashSet::new();
         for (ri, rf) in a.repos.iter().enumerate() {
-            place_history(&rules, &self.results, keys, ri, rf, a, &covered, &mut out);
+            place_history(&self, keys, ri, rf, a, &covered, &mut out);
             placed.extend(rf.facts.held.iter().copied());
             placed.extend(rf.facts.dangling.iter().copied());
         }
@@ -156,26 +284,30 @@ impl Scanned {
         }
         for item in &self.added {
             let repo = a.repos.first().map(|r| Arc::clone(&r.repo));
-            for (f, allowed) in item.result.all() {
-                let origin = Origin::Added {
-                    repo: repo.clone().unwrap_or_else(|| Arc::new(Repository::here())),
-                    commit: item.commit.clone(),
-                };
-                out.push(
-                    to_finding(&rules, f, &item.path, item.blob, origin),
-                    allowed,
-                );
+            let own = Content {
+                member: None,
+                blob: item.blob,
+                result: &item.result,
+            };
+            for c in std::iter::once(own).chain(self.members(&item.blob)) {
+                for (f, allowed) in c.result.all() {
+                    let origin = Origin::Added {
+                        repo: repo.clone().unwrap_or_else(|| Arc::new(Repository::here())),
+                        commit: item.commit.clone(),
+                    };
+                    out.push_some(place(&rules, f, &item.path, &c, origin), allowed);
+                }
             }
         }
         self.place_messages(a, &mut out);
-        let (mut findings, mut allowed) = out.finish();
+        let (mut findings, mut allowed) = out.finish(&rules);
         // Changes keep their order (commits oldest first), then the usual order.
         let rank: HashMap<&str, usize> = self
             .added
             .iter()
             .filter_map(|i| Some((i.commit.as_ref()?.id.as_str(), i.order)))
             .collect();
-        let rank_of = |f: &Finding| match &f.origin {
+        let rank_of = |f: &Finding| match f.origin.outer() {
             Origin::Added {
                 commit: Some(c), ..
             } => rank.get(c.id.as_str()).copied().unwrap_or(0),
@@ -189,6 +321,7 @@ impl Scanned {
             allowed,
             summary: self.summary,
             errors: self.errors,
+            warnings: self.warnings,
         }
     }
 
@@ -202,37 +335,26 @@ impl Scanned {
         covered: &mut HashSet<(usize, u32, String)>,
     ) {
         for (id, paths) in &self.file_paths {
-            let Some(result) = self.results.get(id) else {
-                continue;
-            };
+            let contents = self.contents(id);
             for path in paths {
                 let repo = repo_of(a.repos, path);
-                for (f, allowed) in result.all() {
-                    let history = repo.and_then(|(ri, rel)| {
-                        let key = keys.get(&self.rules, f)?;
-                        covered.insert((ri, key, rel.to_string()));
-                        history_at(&a.repos[ri], key, rel)
-                    });
-                    let origin = Origin::File { history };
-                    out.push(to_finding(&self.rules, f, path, *id, origin), allowed);
-                }
-            }
-            if self.stdin == Some(*id) {
-                for (f, allowed) in result.all() {
-                    out.push(
-                        to_finding(&self.rules, f, "<stdin>", *id, Origin::Stdin),
-                        allowed,
-                    );
+                for c in &contents {
+                    for (f, allowed) in c.result.all() {
+                        let history = repo.and_then(|(ri, rel)| {
+                            let key = keys.get(&self.rules, f)?;
+                            covered.insert((ri, key, rel.to_string()));
+                            history_at(&a.repos[ri], key, rel)
+                        });
+                        let origin = Origin::File { history };
+                        out.push_some(place(&self.rules, f, path, c, origin), allowed);
+                    }
                 }
             }
         }
-        if let Some(id) = self.stdin.filter(|id| !self.file_paths.contains_key(id)) {
-            if let Some(result) = self.results.get(&id) {
-                for (f, allowed) in result.all() {
-                    out.push(
-                        to_finding(&self.rules, f, "<stdin>", id, Origin::Stdin),
-                        allowed,
-                    );
+        if let Some(id) = self.stdin {
+            for c in &self.contents(&id) {
+                for (f, allowed) in c.result.all() {
+                    out.push_some(place(&self.rules, f, "<stdin>", c, Origin::Stdin), allowed);
                 }
             }
         }
@@ -241,14 +363,13 @@ impl Scanned {
     /// Git blobs with findings that no repository could place (its provenance failed and was
     /// reported): never dropped, reported by blob id.
     fn place_unplaced(&self, placed: &HashSet<BlobId>, out: &mut Collect) {
-        for id in &self.objects {
-            let Some(result) = self.results.get(id).filter(|_| !placed.contains(id)) else {
-                continue;
-            };
+        for id in self.objects.iter().filter(|id| !placed.contains(id)) {
             let path = format!("<blob {id}>");
-            for (f, allowed) in result.all() {
-                let origin = Origin::File { history: None };
-                out.push(to_finding(&self.rules, f, &path, *id, origin), allowed);
+            for c in &self.contents(id) {
+                for (f, allowed) in c.result.all() {
+                    let origin = Origin::File { history: None };
+                    out.push_some(place(&self.rules, f, &path, c, origin), allowed);
+                }
             }
         }
     }
@@ -271,6 +392,9 @@ impl Scanned {
             }
             let path = format!("{}<{} message>", rf.prefix, kind_name(m.kind));
             for (f, allowed) in m.result.all() {
+                if !self.rules.rules[f.rule].path_allows(&path) {
+                    continue;
+                }
                 let fp = Fingerprint::new(&self.rules.rules[f.rule].id, &f.secret);
                 if !seen.insert((f.rule, fp)) {
                     continue;
@@ -296,10 +420,8 @@ fn kind_name(k: crate::finding::MessageKind) -> &'static str {
 
 /// Secrets only history holds at a path (not covered by a file on disk): one finding per
 /// secret per path, at the version that introduced it.
-#[allow(clippy::too_many_arguments)]
 fn place_history(
-    rules: &RuleSet,
-    results: &crate::blob::IdMap<BlobId, Arc<BlobResult>>,
+    scanned: &Scanned,
     keys: &SecretKeys,
     ri: usize,
     rf: &RepoFacts,
@@ -307,6 +429,7 @@ fn place_history(
     covered: &HashSet<(usize, u32, String)>,
     out: &mut Collect,
 ) {
+    let rules = &scanned.rules;
     for ((key, rel), placed) in &rf.facts.placed {
         if covered.contains(&(ri, *key, rel.clone())) {
             continue;
@@ -314,44 +437,41 @@ fn place_history(
         if !placed.reachable && !a.include_unreachable {
             continue;
         }
-        let Some(result) = results.get(&placed.blob) else {
-            continue;
-        };
         let Some(history) = history_at(rf, *key, rel) else {
             continue;
         };
         let path = format!("{}{rel}", rf.prefix);
-        // The secret's occurrences in that version: reported ones first, then the earliest.
-        let best = result
-            .all()
-            .filter(|(f, _)| keys.get(rules, f) == Some(*key))
-            .min_by_key(|(f, allowed)| (*allowed, f.line, f.column));
-        if let Some((f, allowed)) = best {
-            let origin = Origin::History(history);
-            out.push(to_finding(rules, f, &path, placed.blob, origin), allowed);
+        for c in &scanned.contents(&placed.blob) {
+            // The secret's occurrences in that version: reported ones first, then the earliest.
+            let best = c
+                .result
+                .all()
+                .filter(|(f, _)| keys.get(rules, f) == Some(*key))
+                .min_by_key(|(f, allowed)| (*allowed, f.line, f.column));
+            if let Some((f, allowed)) = best {
+                let origin = Origin::History(history.clone());
+                out.push_some(place(rules, f, &path, c, origin), allowed);
+            }
         }
     }
+    if !a.include_unreachable {
+        return;
+    }
     for id in &rf.facts.dangling {
-        if !a.include_unreachable {
-            continue;
-        }
-        let Some(result) = results.get(id) else {
-            continue;
-        };
         let path = format!("{}<unreachable blob {id}>", rf.prefix);
-        for (f, allowed) in result.all() {
-            let history = History {
-                repo: Arc::clone(&rf.repo),
-                path: path.clone(),
-                introduced: None,
-                commits: 0,
-                in_head: false,
-                reachable: false,
-            };
-            out.push(
-                to_finding(rules, f, &path, *id, Origin::History(history)),
-                allowed,
-            );
+        for c in &scanned.contents(id) {
+            for (f, allowed) in c.result.all() {
+                let history = History {
+                    repo: Arc::clone(&rf.repo),
+                    path: path.clone(),
+                    introduced: None,
+                    commits: 0,
+                    in_head: false,
+                    reachable: false,
+                };
+                let origin = Origin::History(history);
+                out.push_some(place(rules, f, &path, c, origin), allowed);
+            }
         }
     }
 }

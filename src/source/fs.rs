@@ -207,7 +207,8 @@ const BINARY_HEAD: usize = 8192;
 
 /// Reads `path` into `buf`; `Ok(None)` when the file is larger than `max`. The first 8 KiB
 /// come first: a binary file is read no further, and `buf` then holds just that head, which
-/// is all the scanner needs to count it as binary and skip it.
+/// is all the scanner needs to count it as binary and skip it (or to run the binary rules,
+/// which read only the head). Archives, binary as they are, are read whole: they get opened.
 fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Option<()>> {
     let f = File::open(path)?;
     let len = f.metadata()?.len();
@@ -219,7 +220,8 @@ fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Option
     // `u64::MAX`, one byte past it is enough to tell.
     let mut f = f.take(max.saturating_add(1));
     (&mut f).take(BINARY_HEAD as u64).read_to_end(buf)?;
-    if buf.len() == BINARY_HEAD && !crate::blob::looks_binary(buf) {
+    let whole = !crate::blob::looks_binary(buf) || super::archive::detect(buf).is_some();
+    if buf.len() == BINARY_HEAD && whole {
         buf.reserve(
             usize::try_from(len)
                 .unwrap_or(0)

@@ -3,6 +3,7 @@
 //! origin, to a visitor (`Event`), and never decides what is a finding. Sources know nothing
 //! about rules or the scanner.
 
+pub mod archive;
 pub mod fs;
 pub mod git;
 pub mod stdin;

@@ -83,6 +83,31 @@ pub enum Command {
         mut_arg("max_validation_requests", |a| a.hide(true))
     )]
     Revoke(Box<RevokeArgs>),
+    /// Combine the JSON, JSON Lines or SARIF reports of several scans (shards) into one
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
+}
+
+const MERGE_HELP: &str = "\
+Findings are de-duplicated (by rule, fingerprint, location and commit) and put in the order a
+single scan would give; the summaries are added up and every report's errors are kept. The
+reports must all be in one format (the format is read from their content), and the merged
+report is written in it.
+
+Examples:
+  keyhound scan --repos repos.txt --shard 1/3 -f json -o shard-1.json   # on each machine
+  keyhound merge shard-*.json -o audit.json";
+
+/// `keyhound merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports to combine (JSON, JSON Lines or SARIF, all the same)
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 const REVOKE_HELP: &str = "\
@@ -137,11 +162,17 @@ Examples:
   keyhound scan -f github            annotations in a GitHub Actions log
   keyhound scan -f gitlab -o gl-secret-detection-report.json
   keyhound scan -vv                  also log skipped files (binary, too large)
+  keyhound scan https://github.com/o/r.git   clone (or fetch) a repository, audit its history
+  keyhound scan --github-org o --cache ~/.cache/keyhound/scans   every repository of an org;
+                                     re-scans read only what is new
+  keyhound scan --repos repos.txt --shard 2/4 -f json -o 2.json   one machine's share
 
 Validation (--validate) sends each found secret, over HTTPS, to the provider that issued it
 (the hosts its built-in rule declares) and nowhere else; the README lists what is sent where.
 --access-map adds a few read-only requests per live key (at most 12, documented per rule).
-Without --validate or --access-map keyhound makes no network connection.
+Without --validate or --access-map keyhound makes no network connection, except to clone or
+fetch the remote repositories it is given (with git) and to list --github-org, --github-user
+and --gitlab-group repositories.
 
 Configuration is read from .keyhound.yaml at the repository root (or --config FILE); a
 .gitleaks.toml there adds its rules, and .gitleaksignore and .betterleaksignore entries are
@@ -155,8 +186,8 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan; `-` reads stdin
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files, directories or git URLs to scan; `-` reads stdin [default: .]
+    #[arg(value_name = "PATH|URL")]
     pub paths: Vec<PathBuf>,
 
     /// Output format (any case)
@@ -225,6 +256,9 @@ pub struct ScanArgs {
     // declared after it.
     #[command(flatten)]
     pub history: HistoryArgs,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 
     #[command(flatten)]
     pub diff: DiffArgs,
@@ -308,6 +342,63 @@ pub struct HistoryArgs {
     /// Limit history to what one revision reaches (a branch, tag or commit)
     #[arg(long, value_name = "REF")]
     pub branch: Option<String>,
+}
+
+/// Remote repositories, lists of repositories, incremental re-scans and shards.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Remote and many repositories")]
+pub struct RemoteArgs {
+    /// Also scan the repositories listed in FILE: one git URL or path per line, `#` starts a
+    /// comment line (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub repos: Vec<PathBuf>,
+
+    /// Also scan every repository of this GitHub organization (token: GITHUB_TOKEN)
+    /// (repeatable)
+    #[arg(long, value_name = "ORG")]
+    pub github_org: Vec<String>,
+
+    /// Also scan every repository this GitHub user owns (token: GITHUB_TOKEN) (repeatable)
+    #[arg(long, value_name = "USER")]
+    pub github_user: Vec<String>,
+
+    /// Also scan every project of this GitLab group and its subgroups (token: GITLAB_TOKEN)
+    /// (repeatable)
+    #[arg(long, value_name = "GROUP")]
+    pub gitlab_group: Vec<String>,
+
+    /// The hosting API to list from: GitHub Enterprise (https://HOST/api/v3) or a
+    /// self-managed GitLab (https://HOST/api/v4)
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Include forks in organization, user and group listings
+    #[arg(long)]
+    pub include_forks: bool,
+
+    /// Include archived repositories in organization, user and group listings
+    #[arg(long)]
+    pub include_archived: bool,
+
+    /// Where remote repositories are cloned, and fetched again on the next run [default:
+    /// the user's cache directory, e.g. ~/.cache/keyhound/repos]
+    #[arg(long, value_name = "DIR")]
+    pub clone_dir: Option<PathBuf>,
+
+    /// Keep what each repository's history scan learned in DIR, so that a re-scan reads only
+    /// packs and blobs it has not seen and reports the same as a full scan; records are kept
+    /// per rule set, and other rules start over (also KEYHOUND_CACHE)
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+
+    /// Do not use a cache, not even KEYHOUND_CACHE
+    #[arg(long, conflicts_with = "cache")]
+    pub no_cache: bool,
+
+    /// Scan only share K of N (1 <= K <= N) of the repositories and PATHs, chosen by a hash of
+    /// each one's URL or path; `keyhound merge` combines the shards' reports
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::remote::Shard>,
 }
 
 /// Staged and commit-range scans: only the lines a change adds.

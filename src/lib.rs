@@ -9,6 +9,7 @@
 //! command line.
 
 pub mod blob;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -18,8 +19,10 @@ pub mod finding;
 pub mod fuzzing;
 pub mod hook;
 pub mod matcher;
+pub mod merge;
 pub mod migrate;
 pub mod progress;
+pub mod remote;
 pub mod report;
 pub mod revoke;
 pub mod rules;

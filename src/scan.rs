@@ -85,13 +85,16 @@ pub struct Stats {
     /// Commit and tag messages scanned.
     pub messages: AtomicU64,
     pub errors: AtomicU64,
+    /// Blobs of history not read: an earlier scan with the same rules found nothing in them.
+    pub cached: AtomicU64,
     /// Archives opened (outermost ones; their members count as items).
     pub archives: AtomicU64,
 }
 
 /// A plain copy of `Stats` for reporting, plus what the later phases add (filled in by the
 /// caller once they have run).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub items: u64,
     pub blobs: u64,
@@ -126,6 +129,9 @@ pub struct Summary {
     /// Findings below the minimum confidence.
     #[serde(skip_serializing_if = "is_zero")]
     pub below_confidence: u64,
+    /// Blobs of history not read again: the cache (`--cache`) knows them to hold nothing.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cached: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -151,6 +157,7 @@ impl Summary {
         self.baselined += o.baselined;
         self.ignore_file += o.ignore_file;
         self.below_confidence += o.below_confidence;
+        self.cached += o.cached;
     }
 }
 
@@ -166,6 +173,7 @@ impl Stats {
             skipped_special: g(&self.skipped_special),
             messages: g(&self.messages),
             errors: g(&self.errors),
+            cached: g(&self.cached),
             archives: g(&self.archives),
             ..Summary::default()
         }
@@ -255,6 +263,10 @@ struct State {
     warnings: Vec<SourceError>,
     /// New blobs of changes seen (diff modes).
     changed: IdSet,
+    /// Blobs an earlier scan with the same rules found nothing in (see `know`).
+    known: IdSet,
+    /// Every archive opened, with members or not (see `opened_archives`).
+    opened: IdSet,
     /// Results of blobs that have any finding.
     results: IdMap<BlobId, Arc<BlobResult>>,
     stdin: Option<BlobId>,
@@ -408,7 +420,8 @@ impl Scanner {
         self.scan_content(id, name, bytes, content, scratch);
     }
 
-    /// A git object whose id is known, unless that content was already scanned.
+    /// A git object whose id is known, unless that content was already scanned, or is
+    /// known to hold nothing.
     fn object(&self, id: BlobId, bytes: &[u8], scratch: &mut Scratch) {
         {
             let mut s = self.lock();
@@ -417,6 +430,10 @@ impl Scanner {
             }
             // Already scanned as an archive member; history places it all the same.
             if s.members.contains(&id) {
+                return;
+            }
+            if s.known.contains(&id) {
+                Stats::bump(&self.stats.cached);
                 return;
             }
         }
@@ -479,6 +496,7 @@ impl Scanner {
         };
         Stats::bump(&self.stats.archives);
         Stats::bump(&self.stats.blobs);
+        self.lock().opened.insert(id);
         self.stats
             .bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
@@ -705,6 +723,47 @@ impl Scanner {
             .keys()
             .chain(archives.map(|(id, _)| id))
             .filter(|id| s.file_paths.contains_key(*id) || s.objects.contains(*id))
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Takes `ids` as blobs of history that hold nothing, as an earlier scan with the same
+    /// rules found: they are not read when a source hands them over.
+    pub fn know(&self, ids: impl IntoIterator<Item = BlobId>) {
+        self.lock().known.extend(ids);
+    }
+
+    /// Takes `ids` as blobs of history seen and holding nothing, without their content (their
+    /// packs are not read again; see `know`).
+    pub fn restore(&self, ids: impl IntoIterator<Item = BlobId>) {
+        let ids = ids.into_iter();
+        let mut s = self.lock();
+        s.objects.reserve(ids.size_hint().0);
+        for id in ids {
+            if !s.file_paths.contains_key(&id) && s.objects.insert(id) {
+                Stats::bump(&self.stats.cached);
+            }
+        }
+    }
+
+    /// Every archive opened so far, sorted: what is inside one (members, warnings) is not
+    /// known by the archive's id alone, so `--cache` reads them again.
+    pub fn opened_archives(&self) -> Vec<BlobId> {
+        let mut ids: Vec<BlobId> = self.lock().opened.iter().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Every blob seen so far, on disk or in history, sorted.
+    pub fn seen_blobs(&self) -> Vec<BlobId> {
+        let s = self.lock();
+        let mut ids: Vec<BlobId> = s
+            .objects
+            .iter()
+            .chain(s.file_paths.keys())
             .copied()
             .collect();
         ids.sort_unstable();

@@ -4,12 +4,16 @@
 mod baseline;
 mod docs;
 mod hook;
+mod incremental;
 mod logging;
+mod merge;
 mod output;
 mod revoke;
 mod rules;
 mod scan;
+mod schedule;
 mod scope;
+mod targets;
 mod validation;
 
 use anyhow::Result;
@@ -54,6 +58,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }) => baseline::import(&report, output.as_deref(), &triage, quiet),
         Command::Hook(cmd) => hook::run(cmd),
         Command::Revoke(args) => revoke::run(*args),
+        Command::Merge(args) => merge::run(&args),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { command } => docs::man(command.as_deref()),
     }

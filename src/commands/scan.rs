@@ -1,6 +1,7 @@
 //! `keyhound scan`: options resolved once into `ScanOptions`, the output prepared before any
 //! work, each scope run, then suppression, validation, the report and the summary.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +10,8 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 
 use super::output::Output;
-use super::scope::{self, Scope, ScopeRun};
+use super::scope::{self, RemoteScope, Scope, ScopeRun};
+use super::targets::{self, RemoteOptions, Target};
 use super::Exit;
 use crate::cli::{ColorChoice, ScanArgs, ValidationArgs};
 use crate::config::Config;
@@ -80,6 +82,10 @@ pub struct ScanOptions {
     pub controls: crate::config::CommandLine,
     pub quiet: bool,
     pub access_map: bool,
+    /// Repositories scanned on their own: URLs, `--repos` lists, listings; and `--shard`.
+    pub remote: RemoteOptions,
+    /// `--cache DIR` (or `KEYHOUND_CACHE`).
+    pub cache: Option<PathBuf>,
 }
 
 impl ScanOptions {
@@ -94,16 +100,23 @@ impl ScanOptions {
             Mode::Paths
         };
         let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-        let paths: Vec<PathBuf> = args
+        let mut paths: Vec<PathBuf> = args
             .paths
             .iter()
             .filter(|p| p.as_os_str() != "-")
             .cloned()
             .collect();
+        let remote = RemoteOptions::resolve(&args.remote, &args.validation, &mut paths)?;
         if !matches!(mode, Mode::Paths) && (stdin || paths.len() > 1) {
             bail!(
                 "--staged, --since-commit and --range take at most one PATH: a directory inside \
                  the repository"
+            );
+        }
+        if !matches!(mode, Mode::Paths) && (remote.any() || remote.shard.is_some()) {
+            bail!(
+                "--staged, --since-commit and --range scan one local repository: no URLs, \
+                 --repos, listings or --shard"
             );
         }
         Ok(ScanOptions {
@@ -142,8 +155,22 @@ impl ScanOptions {
             controls: controls(args)?,
             quiet: args.quiet,
             access_map: args.validation.access_map,
+            remote,
+            cache: cache_dir(&args.remote),
         })
     }
+}
+
+/// `--cache DIR`, else `KEYHOUND_CACHE`, unless `--no-cache`.
+fn cache_dir(args: &crate::cli::RemoteArgs) -> Option<PathBuf> {
+    if args.no_cache {
+        return None;
+    }
+    args.cache.clone().or_else(|| {
+        std::env::var_os("KEYHOUND_CACHE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
 }
 
 fn controls(args: &ScanArgs) -> Result<crate::config::CommandLine> {
@@ -189,41 +216,22 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Splits the scan into scopes, one per configuration (see `scope`).
-fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
+/// Splits the scan into scopes, one per configuration (see `scope`), then one for each
+/// repository target (each scanned on its own), keeping `--shard`'s share.
+fn plan(opts: &ScanOptions, targets: &[Target]) -> Result<Vec<Scope>> {
     if !matches!(opts.mode, Mode::Paths) {
-        let location = opts.paths.first().map_or(Path::new("."), PathBuf::as_path);
-        let repo = match opts.mode {
-            Mode::Staged => diff::discover_for_hook(location)?,
-            _ => diff::discover(location)?,
-        };
-        let root = repo
-            .workdir()
-            .map_or_else(|| repo.git_dir().to_path_buf(), Path::to_path_buf);
-        let found =
-            Some(root.join(crate::config::FILE_NAME)).filter(|p| p.symlink_metadata().is_ok());
-        return Ok(vec![Scope {
-            config: load_config(opts, found, &root)?,
-            root,
-            paths: Vec::new(),
-            stdin: false,
-            repo: Some(repo),
-            plain: false,
-        }]);
+        return plan_diff(opts);
     }
+    let shard = opts.remote.shard;
+    let takes = |identity: &str| shard.is_none_or(|s| s.takes(identity));
     let mut paths = opts.paths.clone();
-    if paths.is_empty() && !opts.stdin {
+    if paths.is_empty() && !opts.stdin && !opts.remote.asked {
         paths.push(PathBuf::from("."));
     }
+    paths.retain(|p| takes(&targets::path_identity(p)));
     let mut scopes: Vec<Scope> = Vec::new();
     for p in paths {
-        let (root, found) = match &opts.config {
-            ConfigChoice::Find => scope::find_config(&p),
-            _ => (
-                scope::normalize(&std::path::absolute(&p).unwrap_or(p.clone())),
-                None,
-            ),
-        };
+        let (root, found) = locate(opts, &p);
         // Paths under the same root share a scope; so do roots with nothing of their own
         // (no configuration, no baseline).
         let plain = found.is_none() && !root.join(BASELINE_FILE).exists();
@@ -237,6 +245,7 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
                 stdin: false,
                 repo: None,
                 plain,
+                remote: None,
             }),
         }
     }
@@ -255,11 +264,94 @@ fn plan(opts: &ScanOptions) -> Result<Vec<Scope>> {
                     paths: Vec::new(),
                     stdin: true,
                     repo: None,
+                    remote: None,
                 });
             }
         }
     }
+    for t in targets.iter().filter(|t| takes(&t.identity())) {
+        scopes.push(target_scope(opts, t)?);
+    }
     Ok(scopes)
+}
+
+/// The root a PATH's configuration governs, and the configuration file found there.
+fn locate(opts: &ScanOptions, p: &Path) -> (PathBuf, Option<PathBuf>) {
+    match &opts.config {
+        ConfigChoice::Find => scope::find_config(p),
+        _ => (
+            scope::normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf())),
+            None,
+        ),
+    }
+}
+
+/// The scope of one repository target. A remote repository's own configuration is not read
+/// (`--config` applies); a local one's is, as for a PATH.
+fn target_scope(opts: &ScanOptions, t: &Target) -> Result<Scope> {
+    match t {
+        Target::Local(p) => {
+            let (root, found) = locate(opts, p);
+            Ok(Scope {
+                config: load_config(opts, found, &root)?,
+                root,
+                paths: vec![p.clone()],
+                stdin: false,
+                repo: None,
+                plain: false,
+                remote: None,
+            })
+        }
+        Target::Remote { url, credential } => {
+            let root = crate::remote::clone::clone_dir(&opts.remote.clone_dir, url);
+            let config = match &opts.config {
+                ConfigChoice::File(_) => load_config(opts, None, &root)?,
+                _ => load_config(
+                    &ScanOptions {
+                        config: ConfigChoice::None,
+                        ..opts.clone()
+                    },
+                    None,
+                    &root,
+                )?,
+            };
+            Ok(Scope {
+                config,
+                paths: vec![root.clone()],
+                root,
+                stdin: false,
+                repo: None,
+                plain: false,
+                remote: Some(RemoteScope {
+                    url: url.clone(),
+                    credential: credential.clone(),
+                    clone_root: opts.remote.clone_dir.clone(),
+                }),
+            })
+        }
+    }
+}
+
+/// The one scope of a staged or commit-range scan.
+fn plan_diff(opts: &ScanOptions) -> Result<Vec<Scope>> {
+    let location = opts.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let repo = match opts.mode {
+        Mode::Staged => diff::discover_for_hook(location)?,
+        _ => diff::discover(location)?,
+    };
+    let root = repo
+        .workdir()
+        .map_or_else(|| repo.git_dir().to_path_buf(), Path::to_path_buf);
+    let found = Some(root.join(crate::config::FILE_NAME)).filter(|p| p.symlink_metadata().is_ok());
+    Ok(vec![Scope {
+        config: load_config(opts, found, &root)?,
+        root,
+        paths: Vec::new(),
+        stdin: false,
+        repo: Some(repo.into_sync()),
+        plain: false,
+        remote: None,
+    }])
 }
 
 /// A scope's findings after its minimum confidence, ignore files and baseline.
@@ -393,7 +485,6 @@ pub fn run_scopes(
     with_baseline: bool,
     validation: Option<&ValidationArgs>,
 ) -> Result<Merged> {
-    let scopes = plan(opts)?;
     let mut m = Merged {
         findings: Vec::new(),
         summary: Summary::default(),
@@ -404,25 +495,31 @@ pub fn run_scopes(
         baselines: Vec::new(),
         validation: None,
     };
+    // Fails before any scanning, like an unreadable --ca-cert should.
     let mut validator = validation
         .map(super::validation::Validator::new)
         .transpose()?;
+    let targets = opts.remote.expand(&mut m.notes)?;
+    let scopes = plan(opts, &targets)?;
     let mut opts_here = opts.clone();
     if !with_baseline {
         opts_here.baseline = BaselineChoice::Off;
     }
-    for s in &scopes {
-        let ScopeRun {
-            outcome,
-            rules,
-            notes,
-            details,
-        } = scope::run(s, opts, opts.quiet)?;
-        let Suppressed {
-            mut outcome,
-            baseline,
-            notes: suppress_notes,
-        } = suppress(s, &opts_here, &rules, outcome)?;
+    let runs = run_all(&scopes, opts, &opts_here);
+    for run in runs {
+        let (
+            ScopeRun {
+                rules,
+                notes,
+                details,
+                ..
+            },
+            Suppressed {
+                mut outcome,
+                baseline,
+                notes: suppress_notes,
+            },
+        ) = run?;
         if let Some(v) = validator.as_mut() {
             v.check(&rules, &mut outcome.findings, opts.quiet);
         }
@@ -438,9 +535,90 @@ pub fn run_scopes(
     m.validation = validator.map(|v| v.stats);
     if scopes.len() > 1 {
         m.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        m.errors.sort();
     }
+    // Always in one order (as they read), so reports of shards merge into the report of one
+    // run.
+    m.errors.sort_by_cached_key(|e| e.to_string());
     Ok(m)
+}
+
+/// What one scope gave: its run, and its findings after suppression (the outcome of the run is
+/// moved into the second).
+type Ran = Result<(ScopeRun, Suppressed)>;
+
+/// Runs every scope, several at once within the thread budget (see `schedule`). Scopes with
+/// the same configuration share one rule set (loaded once, its warnings given once).
+fn run_all(scopes: &[Scope], opts: &ScanOptions, opts_here: &ScanOptions) -> Vec<Ran> {
+    let sets = RuleSets::default();
+    super::schedule::run_all(
+        scopes,
+        opts.threads,
+        opts.quiet,
+        |_, s, prepared, threads, line| -> Ran {
+            let mine = ScanOptions {
+                threads,
+                ..opts.clone()
+            };
+            let rules = sets.get(&mine, &s.config)?;
+            let mut run = scope::run(s, prepared, &mine, Some(rules), line)?;
+            let outcome = std::mem::replace(&mut run.outcome, empty_outcome());
+            let suppressed = suppress(s, opts_here, &run.rules, outcome)?;
+            Ok((run, suppressed))
+        },
+    )
+}
+
+/// Rule sets by what decides them (the configuration's file, rule files and rule controls).
+#[derive(Default)]
+struct RuleSets {
+    by_config: std::sync::Mutex<HashMap<String, Arc<SharedSet>>>,
+}
+
+/// One rule set, loaded by the first scope that needs it; its loading notes go to that scope.
+#[derive(Default)]
+struct SharedSet {
+    set: std::sync::OnceLock<Result<Arc<RuleSet>, String>>,
+    notes: std::sync::Mutex<Option<Vec<String>>>,
+}
+
+impl RuleSets {
+    fn get(&self, opts: &ScanOptions, config: &Config) -> Result<(Arc<RuleSet>, Vec<String>)> {
+        let key = format!(
+            "{:?}|{:?}|{:?}|{:?}",
+            config.file, config.rules, config.disable_rules, config.only_rules
+        );
+        let shared = Arc::clone(
+            self.by_config
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(key)
+                .or_default(),
+        );
+        let set = shared.set.get_or_init(|| {
+            let mut notes = Vec::new();
+            let set = scope::load_rules(opts, config, &mut notes);
+            *shared.notes.lock().unwrap_or_else(|p| p.into_inner()) = Some(notes);
+            set.map(Arc::new).map_err(|e| format!("{e:#}"))
+        });
+        let set = set.clone().map_err(anyhow::Error::msg)?;
+        let notes = shared
+            .notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_default();
+        Ok((set, notes))
+    }
+}
+
+fn empty_outcome() -> Outcome {
+    Outcome {
+        findings: Vec::new(),
+        allowed: Vec::new(),
+        summary: Summary::default(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    }
 }
 
 pub fn run(args: ScanArgs) -> Result<Exit> {

@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 
+use super::incremental;
 use super::scan::{Mode, ScanOptions};
+use crate::blob::BlobId;
+use crate::cache::Cache;
 use crate::config::{self, Config};
 use crate::finding::Repository;
 use crate::matcher::Matcher;
@@ -29,9 +32,63 @@ pub struct Scope {
     /// Stdin is read in this scope.
     pub stdin: bool,
     /// The repository of a diff-mode scan.
-    pub repo: Option<gix::Repository>,
+    pub repo: Option<gix::ThreadSafeRepository>,
     /// Nothing governs it: no configuration, no baseline of its own.
     pub plain: bool,
+    /// A remote repository: cloned (or fetched) under `root` before it is scanned.
+    pub remote: Option<RemoteScope>,
+}
+
+/// A remote repository's scope: what to clone, and how its findings name it.
+pub struct RemoteScope {
+    pub url: crate::remote::url::RemoteUrl,
+    pub credential: Option<crate::remote::clone::Credential>,
+    /// Where clones are kept (`--clone-dir`).
+    pub clone_root: PathBuf,
+}
+
+/// What was done to a scope before it is scanned: a remote repository cloned or fetched.
+pub enum Prepared {
+    Local,
+    Remote(Result<crate::remote::clone::Mirror, crate::remote::clone::CloneError>),
+}
+
+/// Clones or fetches a remote scope's repository; nothing for a local scope.
+pub fn prepare(scope: &Scope) -> Prepared {
+    match &scope.remote {
+        None => Prepared::Local,
+        Some(r) => Prepared::Remote(crate::remote::clone::update(
+            &r.url,
+            &r.clone_root,
+            r.credential.as_ref(),
+        )),
+    }
+}
+
+impl Scope {
+    /// The scope's name for progress lines: a remote repository's identity, else its first
+    /// path.
+    pub fn name(&self) -> String {
+        let raw = match (&self.remote, self.paths.first()) {
+            (Some(r), _) => r.url.identity(),
+            (None, Some(p)) => source::fs::display_path(p),
+            (None, None) => "<stdin>".into(),
+        };
+        crate::report::sanitize(&raw)
+    }
+}
+
+impl RemoteScope {
+    /// The repository as reports name it: its identity and URL, never the clone's place, so
+    /// reports from different machines agree.
+    pub fn shown(&self) -> Repository {
+        Repository {
+            path: crate::report::sanitize(&self.url.identity()),
+            remote: Some(crate::report::sanitize(&strip_credentials(
+                self.url.as_str(),
+            ))),
+        }
+    }
 }
 
 /// What running a scope gave.
@@ -72,22 +129,130 @@ pub fn load_rules(opts: &ScanOptions, config: &Config, notes: &mut Vec<String>) 
     Ok(set)
 }
 
-pub fn run(scope: &Scope, opts: &ScanOptions, quiet: bool) -> Result<ScopeRun> {
-    let mut notes = Vec::new();
-    let set = Arc::new(load_rules(opts, &scope.config, &mut notes)?);
+/// Runs a scope with its own rules, or with `rules` (and their loading notes) when given:
+/// scopes with the same configuration share them.
+pub fn run(
+    scope: &Scope,
+    prepared: Prepared,
+    opts: &ScanOptions,
+    rules: Option<(Arc<RuleSet>, Vec<String>)>,
+    line: &progress::Line,
+) -> Result<ScopeRun> {
+    let (set, mut notes) = match rules {
+        Some(r) => r,
+        None => {
+            let mut notes = Vec::new();
+            (
+                Arc::new(load_rules(opts, &scope.config, &mut notes)?),
+                notes,
+            )
+        }
+    };
+    if let (Some(remote), Prepared::Remote(mirror)) = (&scope.remote, prepared) {
+        return run_remote(scope, remote, mirror, opts, set, notes, line);
+    }
     let matcher = Matcher::new(Arc::clone(&set))?;
     let scanner = Scanner::new(matcher)
         .with_allow_comments(opts.allow_comments)
         .with_archives(opts.max_archive_depth, opts.max_file_size);
     let mut details = Vec::new();
     let outcome = match (&opts.mode, &scope.repo) {
-        (Mode::Paths, _) => run_paths(scope, opts, scanner, quiet, &mut notes, &mut details)?,
-        (mode, Some(repo)) => run_diff(scope, opts, mode, repo, scanner)?,
+        (Mode::Paths, _) => run_paths(scope, opts, scanner, line, &mut notes, &mut details)?,
+        (mode, Some(repo)) => run_diff(scope, opts, mode, &repo.to_thread_local(), scanner)?,
         (_, None) => anyhow::bail!("a diff-mode scan needs a repository"),
     };
     let mut outcome = outcome;
     for w in std::mem::take(&mut outcome.warnings) {
         notes.push(format!("warning: {w}"));
+    }
+    Ok(ScopeRun {
+        outcome,
+        rules: set,
+        notes,
+        details,
+    })
+}
+
+/// Clones or fetches a remote repository, then scans its history. A repository that cannot
+/// be cloned is an error of the run, reported under its name; one that cannot be fetched is
+/// scanned as it was last fetched, and that is an error too.
+fn run_remote(
+    scope: &Scope,
+    remote: &RemoteScope,
+    mirror: Result<crate::remote::clone::Mirror, crate::remote::clone::CloneError>,
+    opts: &ScanOptions,
+    set: Arc<RuleSet>,
+    mut notes: Vec<String>,
+    line: &progress::Line,
+) -> Result<ScopeRun> {
+    let shown = remote.shown();
+    let failed = |message: String| SourceError {
+        path: shown.path.clone(),
+        message,
+    };
+    let mirror = match mirror {
+        Ok(m) => m,
+        Err(e) => {
+            let mut outcome = Outcome {
+                findings: Vec::new(),
+                allowed: Vec::new(),
+                summary: crate::scan::Summary::default(),
+                errors: vec![failed(e.to_string())],
+                warnings: Vec::new(),
+            };
+            outcome.summary.errors = 1;
+            return Ok(ScopeRun {
+                outcome,
+                rules: set,
+                notes,
+                details: Vec::new(),
+            });
+        }
+    };
+    let local = Scope {
+        config: scope.config.clone(),
+        root: mirror.dir.clone(),
+        paths: vec![mirror.dir.clone()],
+        stdin: false,
+        repo: None,
+        plain: false,
+        remote: None,
+    };
+    let matcher = Matcher::new(Arc::clone(&set))?;
+    let scanner = Scanner::new(matcher)
+        .with_allow_comments(opts.allow_comments)
+        .with_archives(opts.max_archive_depth, opts.max_file_size);
+    let mut details = Vec::new();
+    let cache = open_cache(opts, scanner.rules(), &mut notes);
+    let mut outcome = run_paths_as(
+        &local,
+        opts,
+        scanner,
+        line,
+        &mut notes,
+        &mut details,
+        Some(&shown),
+        cache.as_ref(),
+    )?;
+    for w in std::mem::take(&mut outcome.warnings) {
+        notes.push(format!("warning: {w}"));
+    }
+    if let Some(stale) = mirror.stale {
+        outcome.errors.push(failed(format!(
+            "{stale}; scanned as of the last successful fetch"
+        )));
+        outcome.summary.errors += 1;
+    }
+    // Messages name the repository, never the clone's place on this machine.
+    let here = source::fs::display_path(&mirror.dir);
+    let rename = |s: &str| s.replace(&here, &shown.path);
+    for e in &mut outcome.errors {
+        e.path = rename(&e.path);
+        e.message = rename(&e.message);
+    }
+    outcome.errors.sort();
+    for n in notes.iter_mut().chain(details.iter_mut()) {
+        *n = rename(n);
     }
     Ok(ScopeRun {
         outcome,
@@ -152,9 +317,54 @@ fn run_paths(
     scope: &Scope,
     opts: &ScanOptions,
     scanner: Scanner,
-    quiet: bool,
+    line: &progress::Line,
     notes: &mut Vec<String>,
     details: &mut Vec<String>,
+) -> Result<Outcome> {
+    let cache = open_cache(opts, scanner.rules(), notes);
+    run_paths_as(
+        scope,
+        opts,
+        scanner,
+        line,
+        notes,
+        details,
+        None,
+        cache.as_ref(),
+    )
+}
+
+/// The run's cache for these rules (`--cache`); a directory that cannot be made is a
+/// warning, and the scan goes on without.
+fn open_cache(opts: &ScanOptions, rules: &RuleSet, notes: &mut Vec<String>) -> Option<Cache> {
+    let dir = opts.cache.as_ref()?;
+    let digest = crate::cache::digest(
+        rules,
+        opts.max_file_size,
+        opts.allow_comments,
+        opts.max_archive_depth,
+    );
+    match Cache::open(dir, digest) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            notes.push(format!("warning: cache: {e}"));
+            None
+        }
+    }
+}
+
+/// `run_paths`, with every repository named `shown` when given (a remote repository's
+/// clone).
+#[allow(clippy::too_many_arguments)]
+fn run_paths_as(
+    scope: &Scope,
+    opts: &ScanOptions,
+    scanner: Scanner,
+    line: &progress::Line,
+    notes: &mut Vec<String>,
+    details: &mut Vec<String>,
+    shown: Option<&Repository>,
+    cache: Option<&Cache>,
 ) -> Result<Outcome> {
     if scope.stdin {
         read_stdin(opts, &scanner);
@@ -162,61 +372,65 @@ fn run_paths(
     let exclude = exclude_filter(&scope.config)?;
     let history_exclude = exclude.clone();
     let started = Instant::now();
-    let (found, inventories, ignored) = progress::with_progress(scanner.stats(), !quiet, || {
+    let (found, passes, ignored) = line.watch(scanner.stats(), || {
         let (found, ignored) = walk(scope, opts, &scanner, exclude);
         let found = open_repositories(found, opts, &scanner);
         if !found.is_empty() {
             // History means large inputs: build the keyword DFA now rather than after a megabyte.
             scanner.prime();
         }
-        let hopts = history_options(opts);
-        let inventories: Vec<Option<Inventory>> = found
+        let passes: Vec<Option<Passed>> = found
             .iter()
-            .map(|f| {
-                match history::scan_objects(&f.repo, &hopts, scanner.visitor(), &|| {
-                    scanner.wanted_ids()
-                }) {
-                    Ok(inv) => Some(inv),
-                    Err(e) => {
-                        scanner.error(SourceError {
-                            path: source::fs::display_path(&f.path),
-                            message: e.to_string(),
-                        });
-                        None
-                    }
-                }
-            })
+            .map(|f| object_pass(f, opts, &scanner, cache, notes))
             .collect();
-        (found, inventories, ignored)
+        (found, passes, ignored)
     });
     let scan_secs = started.elapsed().as_secs_f64();
+    let seen_blobs = cache.map(|_| scanner.seen_blobs()).unwrap_or_default();
+    let archives = cache.map(|_| scanner.opened_archives()).unwrap_or_default();
     let mut scanned = scanner.finish();
     scanned.summary.ignored = ignored;
     let (wanted, keys) = scanned.wanted();
     let messages: Vec<_> = scanned.messages.iter().map(|m| m.id).collect();
+    let seen = cache.map(|_| SeenIds::of(&scanned, seen_blobs, &archives));
     let mut repos = Vec::new();
-    for (f, inv) in found.iter().zip(&inventories) {
-        let Some(inv) = inv else { continue };
-        repo_notes(f, inv, notes);
-        let facts = match history::provenance(
+    for (f, pass) in found.iter().zip(passes) {
+        let Some(Passed { inv, before, clean }) = pass else {
+            continue;
+        };
+        repo_notes(f, &inv, notes);
+        // A record is kept after a clean pass, unless the one there still holds.
+        let unchanged = before
+            .as_ref()
+            .is_some_and(|b| b.unchanged && inv.packs_read.is_empty() && inv.loose == 0);
+        let record = cache.is_some() && clean && inv.partial.is_none() && !unchanged;
+        let placed = history::provenance_recording(
             &f.repo,
-            inv,
+            &inv,
             &wanted,
             &messages,
             &history_options(opts),
-        ) {
-            Ok((facts, stats)) => {
+            record,
+        );
+        let facts = match placed {
+            Ok((facts, stats, sets)) => {
                 details.push(format!(
-                    "{}: history of {} commits ({} packs, {} loose objects); scanning took {:.2}s (trees {:.2}s), provenance for {} blobs {:.2}s",
+                    "{}: history of {} commits ({} packs read, {} from the cache, {} loose objects); scanning took {:.2}s (trees {:.2}s), provenance for {} blobs {:.2}s",
                     source::fs::display_path(&f.path),
                     inv.commit_count(),
                     inv.packs,
+                    before.as_ref().map_or(0, |b| b.carried_packs()),
                     inv.loose,
                     scan_secs,
                     inv.tree_seconds,
                     wanted.len(),
                     stats.seconds,
                 ));
+                if let (Some(cache), Some(seen), Some(sets), Some(before)) =
+                    (cache, &seen, sets, before)
+                {
+                    save_record(cache, f, before, &inv, sets, seen, notes);
+                }
                 facts
             }
             Err(e) => {
@@ -230,9 +444,13 @@ fn run_paths(
         };
         scanned.summary.commits += inv.commit_count() as u64;
         scanned.summary.repositories += 1;
+        let (repo, prefix) = match shown {
+            Some(r) => (r.clone(), format!("{}/", r.path)),
+            None => (describe_repo(&f.repo, &f.path), prefix_of(&f.path)),
+        };
         repos.push(RepoFacts {
-            repo: Arc::new(describe_repo(&f.repo, &f.path)),
-            prefix: prefix_of(&f.path),
+            repo: Arc::new(repo),
+            prefix,
             facts,
         });
     }
@@ -251,6 +469,106 @@ fn run_paths(
         outcome.allowed.retain(keep);
     }
     Ok(outcome)
+}
+
+/// A repository's object pass: its inventory, what its cache record gave it, and whether it
+/// read everything without an error (only then is a new record kept).
+struct Passed {
+    inv: Inventory,
+    before: Option<incremental::Before>,
+    clean: bool,
+}
+
+/// Reads a repository's objects, with what its cache record knows when there is a cache.
+fn object_pass(
+    f: &Found,
+    opts: &ScanOptions,
+    scanner: &Scanner,
+    cache: Option<&Cache>,
+    notes: &mut Vec<String>,
+) -> Option<Passed> {
+    let errors = || {
+        scanner
+            .stats()
+            .errors
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before_errors = errors();
+    let mut before = cache.map(|c| {
+        let record = c.load(&incremental::key(&f.repo)).unwrap_or_else(|e| {
+            notes.push(format!("warning: cache: {e}"));
+            None
+        });
+        incremental::before(&f.repo, record, scanner, opts.max_file_size)
+    });
+    let known = before
+        .as_mut()
+        .map(|b| std::mem::take(&mut b.known))
+        .unwrap_or_default();
+    let hopts = history_options(opts);
+    let wanted = || scanner.wanted_ids();
+    match history::scan_objects_known(&f.repo, &hopts, scanner.visitor(), &wanted, known) {
+        Ok(inv) => Some(Passed {
+            inv,
+            before,
+            clean: errors() == before_errors,
+        }),
+        Err(e) => {
+            scanner.error(SourceError {
+                path: source::fs::display_path(&f.path),
+                message: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+/// What the scan saw, owned, for the records of its repositories.
+struct SeenIds {
+    blobs: Vec<BlobId>,
+    with_findings: Vec<BlobId>,
+    messages: Vec<BlobId>,
+}
+
+impl SeenIds {
+    /// `archives` count as having findings: they are read again on every scan.
+    fn of(scanned: &Scanned, blobs: Vec<BlobId>, archives: &[BlobId]) -> SeenIds {
+        let mut with_findings: Vec<BlobId> = scanned.results.keys().copied().collect();
+        with_findings.extend_from_slice(archives);
+        with_findings.sort_unstable();
+        with_findings.dedup();
+        let mut messages: Vec<BlobId> = scanned.messages.iter().map(|m| m.id).collect();
+        messages.sort_unstable();
+        messages.dedup();
+        SeenIds {
+            blobs,
+            with_findings,
+            messages,
+        }
+    }
+}
+
+/// Writes a repository's new cache record; a failure is a warning.
+fn save_record(
+    cache: &Cache,
+    f: &Found,
+    before: incremental::Before,
+    inv: &Inventory,
+    sets: history::TreeSets,
+    seen: &SeenIds,
+    notes: &mut Vec<String>,
+) {
+    let seen = incremental::Seen {
+        blobs: &seen.blobs,
+        with_findings: &seen.with_findings,
+        messages: &seen.messages,
+    };
+    let Some(record) = incremental::after(&f.repo, before, inv, sets, &seen) else {
+        return;
+    };
+    if let Err(e) = cache.save(&incremental::key(&f.repo), &record) {
+        notes.push(format!("warning: cache: {e}"));
+    }
 }
 
 fn assemble(
@@ -414,15 +732,7 @@ pub fn describe_repo(repo: &gix::Repository, path: &Path) -> Repository {
 /// A URL without its user information (`https://user:token@host/x` → `https://host/x`): a
 /// remote URL can carry a token.
 fn strip_credentials(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let host_start = rest.find('/').unwrap_or(rest.len());
-    match rest[..host_start].rfind('@') {
-        Some(at) => format!("{}{}", &url[..scheme_end + 3], &rest[at + 1..]),
-        None => url.to_string(),
-    }
+    crate::remote::url::strip_userinfo(url)
 }
 
 /// The configuration's `exclude_paths` as a walk filter: walked paths are made relative to

@@ -21,6 +21,8 @@ mod sarif;
 pub mod summary;
 mod text;
 
+pub use json::SCHEMA as JSON_SCHEMA;
+
 use std::io::{self, Write};
 use std::sync::Arc;
 

@@ -98,6 +98,12 @@ fn skipped(f: &Facts<'_>) -> Vec<String> {
             plural(dups, "duplicate", "duplicates")
         ));
     }
+    if s.cached > 0 {
+        out.push(format!(
+            "{} unchanged since the last scan (--cache)",
+            plural(s.cached, "blob", "blobs")
+        ));
+    }
     if s.ignored > 0 {
         out.push(format!(
             "{} ignored by .gitignore and the like (--no-ignore)",

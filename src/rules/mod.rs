@@ -223,6 +223,66 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// Every field that decides what the rule matches, as text: what results are kept under
+    /// (`--cache`). Written as a full destructuring, so that a new field must be sorted into
+    /// matching or not before this compiles.
+    pub fn matching_fingerprint(&self) -> String {
+        let Rule {
+            id,
+            name: _,
+            provider: _,
+            keywords,
+            pattern,
+            min_entropy,
+            confidence,
+            rotate: _,
+            checksum,
+            pair,
+            window,
+            single_line,
+            secret_group,
+            allow,
+            stopwords,
+            generic,
+            skip_global_filters,
+            decode,
+            inspect,
+            weak,
+            partner_only,
+            path,
+            binary,
+            negative_paths,
+            examples: _,
+            negative_examples: _,
+            validate: _,
+            origin: _,
+            compiled: _,
+        } = self;
+        format!(
+            "{id}\0{keywords:?}\0{pattern}\0{min_entropy:?}\0{confidence:?}\0{checksum:?}\0{:?}\0{window:?}\0{single_line}\0{secret_group:?}\0{allow:?}\0{stopwords:?}\0{generic}\0{skip_global_filters}\0{decode:?}\0{inspect:?}\0{weak:?}\0{partner_only}\0{path:?}\0{binary}\0{negative_paths:?}",
+            pair.map(|p| (p.with, p.within_lines)),
+        )
+    }
+}
+
+impl Filters {
+    /// Every field of the global filters, as text (see `Rule::matching_fingerprint`).
+    pub fn matching_fingerprint(&self) -> String {
+        let Filters {
+            placeholders,
+            stopwords,
+            max_repeat,
+            max_sequence,
+            generic_ignore,
+            compiled: _,
+        } = self;
+        format!(
+            "{placeholders:?}\0{stopwords:?}\0{max_repeat:?}\0{max_sequence:?}\0{generic_ignore:?}"
+        )
+    }
+}
+
 /// Builds a byte regex the way every rule pattern is built (see `pattern`).
 pub fn build_regex(pattern: &str) -> Result<meta::Regex, String> {
     pattern::build(pattern)

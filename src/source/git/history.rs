@@ -14,6 +14,7 @@
 //! never used to decide. The count of a pair is the number of distinct commits holding it.
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use std::ops::Range;
@@ -221,12 +222,122 @@ pub struct Inventory {
     names: NameHash,
     /// Time spent decoding the trees.
     pub tree_seconds: f64,
+    /// Annotated tags and the objects they point at.
+    tags: Vec<(ObjectId, ObjectId)>,
+    /// The packs read (their `.idx` files); the packs `Known` gave were not.
+    pub packs_read: Vec<PathBuf>,
+    /// Trees of packs not read, with what lies below each (see `Known`).
+    seeds: Vec<(BlobId, u32)>,
+    seed_sets: Vec<Vec<(BlobId, Vec<u8>)>>,
 }
 
 impl Inventory {
     pub fn commit_count(&self) -> usize {
         self.commits.len()
     }
+
+    /// Every commit's header.
+    pub fn commit_headers(&self) -> Vec<CommitHeader> {
+        self.commits.iter().map(CommitNode::header).collect()
+    }
+
+    /// Annotated tags and the objects they point at.
+    pub fn tag_targets(&self) -> Vec<(BlobId, BlobId)> {
+        self.tags
+            .iter()
+            .map(|(t, o)| (blob_id(t), blob_id(o)))
+            .collect()
+    }
+
+    /// Gives `c` the trees of the packs not read, each with the pairs below it.
+    fn seed(&self, c: &mut Containment<'_>, wanted: &[Wanted]) {
+        let index = |id: &BlobId| {
+            wanted
+                .binary_search_by_key(id, |w| w.id)
+                .ok()
+                .map(|i| i as u32)
+        };
+        let sets: Vec<Vec<(u32, &[u8])>> = self
+            .seed_sets
+            .iter()
+            .map(|set| {
+                set.iter()
+                    .filter_map(|(b, p)| Some((index(b)?, p.as_slice())))
+                    .collect()
+            })
+            .collect();
+        let mut converted: Vec<Option<SetId>> = vec![None; sets.len()];
+        for (tree, s) in &self.seeds {
+            let Some(pairs) = sets.get(*s as usize) else {
+                continue;
+            };
+            let set = match converted[*s as usize] {
+                Some(set) => set,
+                None => {
+                    let set = c.intern_paths(pairs, self.names);
+                    converted[*s as usize] = Some(set);
+                    set
+                }
+            };
+            c.seed(prefix_bytes(&tree.0), set);
+        }
+    }
+}
+
+/// A commit's header: its tree, parents and committer time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitHeader {
+    pub id: BlobId,
+    pub tree: BlobId,
+    pub parents: Vec<BlobId>,
+    pub time: i64,
+}
+
+impl CommitNode {
+    fn header(&self) -> CommitHeader {
+        CommitHeader {
+            id: blob_id(&self.id),
+            tree: blob_id(&self.tree),
+            parents: self.parents.iter().map(|p| blob_id(p)).collect(),
+            time: self.time,
+        }
+    }
+
+    fn of(h: &CommitHeader) -> CommitNode {
+        CommitNode {
+            id: object_id(&h.id),
+            tree: object_id(&h.tree),
+            parents: h.parents.iter().map(object_id).collect(),
+            time: h.time,
+        }
+    }
+}
+
+/// What an earlier scan learned from packs it read whole, given back instead of reading those
+/// packs again: their commits, tags and trees, and for each tree the (wanted blob, path) pairs
+/// below it. Plain data: history does not know where it came from. Blobs are not here: the
+/// caller hands those of them with findings to the scanner itself (`read_objects`).
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    /// The packs (`.idx` files) not to read.
+    pub packs: Vec<PathBuf>,
+    pub commits: Vec<CommitHeader>,
+    /// Annotated tags and the objects they point at.
+    pub tags: Vec<(BlobId, BlobId)>,
+    /// Each tree, with an index into `sets`.
+    pub trees: Vec<(BlobId, u32)>,
+    /// (wanted blob, path below the tree) pairs; paths are the names' bytes, `/`-separated.
+    pub sets: Vec<Vec<(BlobId, Vec<u8>)>>,
+}
+
+/// Every tree of a repository with the (wanted blob, path) pairs below it: what `Known` gives
+/// back on a later scan.
+#[derive(Debug, Default, Clone)]
+pub struct TreeSets {
+    /// Sorted by tree; an index into `sets` each.
+    pub trees: Vec<(BlobId, u32)>,
+    /// The first is the empty set.
+    pub sets: Vec<Vec<(BlobId, Vec<u8>)>>,
 }
 
 /// An object that history leads to and the object database does not hold.
@@ -403,6 +514,21 @@ pub fn scan_objects<V>(
 where
     V: FnMut(Event<'_>) + Clone + Send,
 {
+    scan_objects_known(repo, opts, visitor, wanted, Known::default())
+}
+
+/// `scan_objects`, with what `known` gives back in place of the packs it names.
+pub fn scan_objects_known<V>(
+    repo: &gix::Repository,
+    opts: &HistoryOptions,
+    visitor: V,
+    wanted: &dyn Fn() -> Vec<BlobId>,
+    known: Known,
+) -> Result<Inventory, GitError>
+where
+    V: FnMut(Event<'_>) + Clone + Send,
+{
+    let skip = |p: &Path| known.packs.iter().any(|k| k == p);
     let partial = partial_clone(repo);
     let present = check_trees(repo, partial.is_some()).then(|| Present::of(repo));
     let shared = Mutex::new(Collected::default());
@@ -434,6 +560,7 @@ where
         opts.threads,
         limits,
         Roots::NotTrees,
+        &skip,
         handle,
         &mut on_error,
     );
@@ -452,6 +579,7 @@ where
             opts.threads,
             limits,
             Roots::Trees,
+            &skip,
             handle,
             &mut on_error,
         );
@@ -466,6 +594,9 @@ where
         missing,
         table,
     } = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    commits.extend(known.commits.iter().map(CommitNode::of));
+    tags.extend(known.tags.iter().map(|(t, o)| (object_id(t), object_id(o))));
+    trees.extend(known.trees.iter().map(|(t, _)| object_id(t)));
     // The same object can sit in several packs, or in a pack and loose.
     commits.sort_by_key(|c| c.id);
     commits.dedup_by_key(|c| c.id);
@@ -489,12 +620,17 @@ where
         table_ids,
         names,
         tree_seconds,
+        tags: Vec::new(),
+        packs_read: pack_paths,
+        seeds: known.trees,
+        seed_sets: known.sets,
     };
     inventory
         .missing
         .extend(missing_objects(repo, &opts.scope, &inventory, &tags));
     inventory.missing.sort();
     inventory.missing.dedup_by_key(|m| m.id);
+    inventory.tags = tags;
     match &mut inventory.partial {
         Some(p) => p.missing = inventory.missing.len(),
         None => report_missing(&inventory.missing, &mut report),
@@ -621,12 +757,32 @@ fn missing_objects(
     inv: &Inventory,
     tags: &[(ObjectId, ObjectId)],
 ) -> Vec<MissingObject> {
-    let commit_at = |id: &ObjectId| inv.commits.binary_search_by_key(id, |c| c.id).ok();
+    // By hash: a binary search over every commit costs a cache miss a step.
+    let by_id: IdMap<ObjectId, usize> = inv
+        .commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i))
+        .collect();
+    let commit_at = |id: &ObjectId| by_id.get(id).copied();
     let unreadable = |id: &ObjectId| inv.unreadable.binary_search(id).is_ok();
     // git treats the empty tree as present whether or not it was ever written.
     let empty = ObjectId::empty_tree(repo.object_hash());
-    let tree_here =
-        |id: &ObjectId| *id == empty || inv.trees.binary_search(id).is_ok() || unreadable(id);
+    // The trees are sorted: a fan-out on the first two bytes leaves a few to search.
+    let mut fanout = vec![0u32; (1 << 16) + 1];
+    for t in &inv.trees {
+        fanout[prefix16(t) + 1] += 1;
+    }
+    for i in 1..fanout.len() {
+        fanout[i] += fanout[i - 1];
+    }
+    let tree_known = |id: &ObjectId| {
+        let k = prefix16(id);
+        inv.trees[fanout[k] as usize..fanout[k + 1] as usize]
+            .binary_search(id)
+            .is_ok()
+    };
+    let tree_here = |id: &ObjectId| *id == empty || tree_known(id) || unreadable(id);
     let mut shallow: Vec<ObjectId> = match repo.shallow_commits() {
         Ok(Some(s)) => s.iter().copied().collect(),
         _ => Vec::new(),
@@ -688,6 +844,12 @@ fn missing_objects(
     missing.sort();
     missing.dedup_by_key(|m| m.id);
     missing
+}
+
+/// The first two bytes of an id, as a number.
+fn prefix16(id: &ObjectId) -> usize {
+    let b = id.as_bytes();
+    (usize::from(b[0]) << 8) | usize::from(b[1])
 }
 
 /// Hands the message of a commit or tag object (what follows its header) to the visitor.
@@ -1019,11 +1181,31 @@ pub fn provenance(
     messages: &[BlobId],
     opts: &HistoryOptions,
 ) -> Result<(Facts, ProvenanceStats), GitError> {
+    provenance_recording(repo, inventory, wanted, messages, opts, false).map(|(f, s, _)| (f, s))
+}
+
+/// `provenance`; with `record`, also every tree's (wanted blob, path) pairs, for a later
+/// scan's `Known` (`None` if they could not all be named).
+pub fn provenance_recording(
+    repo: &gix::Repository,
+    inventory: &Inventory,
+    wanted: &[Wanted],
+    messages: &[BlobId],
+    opts: &HistoryOptions,
+    record: bool,
+) -> Result<(Facts, ProvenanceStats, Option<TreeSets>), GitError> {
     let started = std::time::Instant::now();
     let mut facts = Facts::default();
     let mut stats = ProvenanceStats::default();
+    // Without wanted blobs every tree holds nothing.
+    let empty_sets = || {
+        record.then(|| TreeSets {
+            trees: inventory.trees.iter().map(|t| (blob_id(t), 0)).collect(),
+            sets: vec![Vec::new()],
+        })
+    };
     if wanted.is_empty() && messages.is_empty() {
-        return Ok((facts, stats));
+        return Ok((facts, stats, empty_sets()));
     }
     let commits = &inventory.commits;
     let by_id: IdMap<ObjectId, usize> =
@@ -1033,7 +1215,7 @@ pub fn provenance(
     describe_messages(repo, messages, &by_id, &reachable, &tips, &mut facts);
     if wanted.is_empty() {
         stats.seconds = started.elapsed().as_secs_f64();
-        return Ok((facts, stats));
+        return Ok((facts, stats, empty_sets()));
     }
 
     let names = inventory.names;
@@ -1051,6 +1233,7 @@ pub fn provenance(
             .map(|j| j as u32)
     };
     let mut c = Containment::new(table, &renumber);
+    inventory.seed(&mut c, wanted);
     let mut pairs = Pairs::new(wanted);
 
     let order = topo_order(commits, &by_id, &reachable);
@@ -1095,8 +1278,117 @@ pub fn provenance(
             facts.dangling.push(blob.id);
         }
     }
+    let sets = if record {
+        tree_sets(repo, inventory, &mut c, wanted)
+    } else {
+        None
+    };
     stats.seconds = started.elapsed().as_secs_f64();
-    Ok((facts, stats))
+    Ok((facts, stats, sets))
+}
+
+/// Every tree's (wanted blob, path) pairs, with paths as names; `None` if a path cannot be
+/// named (a tree that cannot be read, an id-prefix collision).
+fn tree_sets(
+    repo: &gix::Repository,
+    inv: &Inventory,
+    c: &mut Containment<'_>,
+    wanted: &[Wanted],
+) -> Option<TreeSets> {
+    let mut out = TreeSets {
+        trees: Vec::with_capacity(inv.trees.len()),
+        sets: vec![Vec::new()],
+    };
+    let mut index: HashMap<SetId, u32> = HashMap::from([(0, 0)]);
+    let mut texts: HashMap<PathId, Vec<u8>> = HashMap::new();
+    for id in &inv.trees {
+        let set = c.set_of(id);
+        if let Some(&i) = index.get(&set) {
+            out.trees.push((blob_id(id), i));
+            continue;
+        }
+        let mut pairs = Vec::new();
+        for &(w, p) in c.set(set) {
+            let text = match texts.get(&p) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = c.path_bytes(repo, *id, p, inv.names).ok()?;
+                    texts.insert(p, t.clone());
+                    t
+                }
+            };
+            pairs.push((wanted[w as usize].id, text));
+        }
+        pairs.sort();
+        pairs.dedup();
+        out.sets.push(pairs);
+        let i = out.sets.len() as u32 - 1;
+        index.insert(set, i);
+        out.trees.push((blob_id(id), i));
+    }
+    Some(out)
+}
+
+/// Reads the objects `ids` (blobs, commits, tags) by id and hands them to `visit` as the
+/// object pass would: blobs within `max_blob_size`, and the messages of commits and tags.
+/// For objects whose results a scan needs again without reading their packs.
+pub fn read_objects<V>(repo: &gix::Repository, ids: &[BlobId], max_blob_size: u64, mut visit: V)
+where
+    V: FnMut(Event<'_>),
+{
+    use gix::objs::{Find as _, FindHeader as _};
+    let mut buf = Vec::new();
+    for id in ids {
+        let oid = object_id(id);
+        let error = |message: String| {
+            Event::Error(crate::source::SourceError {
+                path: format!("object {oid}"),
+                message,
+            })
+        };
+        match repo.objects.try_header(&oid) {
+            Ok(Some(h)) if h.kind == Kind::Blob && h.size > max_blob_size => {
+                visit(Event::Skipped {
+                    path: &format!("object {oid}"),
+                    why: Skip::TooLarge,
+                });
+                continue;
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                visit(error("missing from the object database".into()));
+                continue;
+            }
+            Err(e) => {
+                visit(error(e.to_string()));
+                continue;
+            }
+        }
+        let obj = match repo.objects.try_find(&oid, &mut buf) {
+            Ok(Some(o)) => o,
+            Ok(None) => continue,
+            Err(e) => {
+                visit(error(e.to_string()));
+                continue;
+            }
+        };
+        match obj.kind {
+            Kind::Blob => visit(Event::Object {
+                id: *id,
+                bytes: obj.data,
+            }),
+            Kind::Commit => {
+                if let Some(node) = parse_commit(oid, obj.data) {
+                    visit_message(&mut visit, &oid, MessageKind::Commit, node.time, obj.data);
+                }
+            }
+            Kind::Tag => {
+                let time = tagger_time(obj.data).unwrap_or(0);
+                visit_message(&mut visit, &oid, MessageKind::Tag, time, obj.data);
+            }
+            Kind::Tree => {}
+        }
+    }
 }
 
 /// Records what a walk placed (pairs placed by an earlier walk stay).

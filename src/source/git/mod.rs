@@ -8,6 +8,7 @@ use std::path::Path;
 
 pub mod history;
 pub(crate) mod objects;
+pub mod stored;
 pub(crate) mod trees;
 
 /// Errors opening or reading a repository.

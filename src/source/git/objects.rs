@@ -202,11 +202,13 @@ pub(super) enum ReadError {
 /// each worker thread): packs by their delta trees, then loose objects. What
 /// cannot be read goes to `on_error` (objects of one pack in pack order); the pass goes on.
 /// Returns the packs read and the number of loose objects.
+/// Packs for which `skip` is true (by their `.idx` path) are left out.
 pub(super) fn each_object<H>(
     repo: &gix::Repository,
     threads: usize,
     limits: Limits,
     roots: walk::Roots,
+    skip: &dyn Fn(&Path) -> bool,
     handle: H,
     on_error: &mut dyn FnMut(ReadError),
 ) -> (Vec<PathBuf>, usize)
@@ -230,7 +232,7 @@ where
         }
     };
     for dir in object_dirs(repo) {
-        for idx in pack_indexes(&dir) {
+        for idx in pack_indexes(&dir).into_iter().filter(|p| !skip(p)) {
             let (index, map, data) = match open_pack(&idx, hash) {
                 Ok(b) => b,
                 Err(message) => {

@@ -299,6 +299,31 @@ impl<'a> Containment<'a> {
         }
     }
 
+    /// The set of pairs given as (wanted blob, path below the tree, `/`-separated), interned.
+    pub fn intern_paths(&mut self, pairs: &[(u32, &[u8])], names: NameHash) -> SetId {
+        let acc = pairs
+            .iter()
+            .map(|&(w, path)| {
+                let mut p = LEAF;
+                for part in path.rsplit(|&b| b == b'/') {
+                    p = self.path(names.of(part), p);
+                }
+                (w, p)
+            })
+            .collect();
+        self.intern(acc)
+    }
+
+    /// Gives the tree whose id starts with `key` the set `set`, without the table holding it
+    /// (a tree known from an earlier scan); a tree the table holds keeps its own.
+    pub fn seed(&mut self, key: u64, set: SetId) {
+        if self.rows.contains_key(&key) {
+            return;
+        }
+        self.rows.insert(key, self.memo.len() as u32);
+        self.memo.push(set);
+    }
+
     /// The text of `path` below `tree`, found by reading the trees on the way down and
     /// matching entry names by hash.
     pub fn path_text(
@@ -308,6 +333,18 @@ impl<'a> Containment<'a> {
         path: PathId,
         names: NameHash,
     ) -> Result<String, GitError> {
+        let out = self.path_bytes(repo, tree, path, names)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// `path_text`, as the bytes of the names.
+    pub fn path_bytes(
+        &self,
+        repo: &gix::Repository,
+        tree: ObjectId,
+        path: PathId,
+        names: NameHash,
+    ) -> Result<Vec<u8>, GitError> {
         let mut out: Vec<u8> = Vec::new();
         let (mut current, mut at) = (tree, path);
         let mut buf = Vec::new();
@@ -325,7 +362,7 @@ impl<'a> Containment<'a> {
             };
             out.extend_from_slice(n);
             if rest == LEAF {
-                return Ok(String::from_utf8_lossy(&out).into_owned());
+                return Ok(out);
             }
             out.push(b'/');
             current = ObjectId::try_from(id).map_err(|e| GitError::Other(e.to_string()))?;

@@ -115,6 +115,40 @@ fn a_configuration_that_is_a_fifo_or_a_device_is_an_error_not_a_hang() {
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("zero.yaml"), "{err}");
+
+    // Rule files named by the configuration: the same limits.
+    std::fs::remove_file(r.path().join("zero.yaml")).unwrap();
+    r.write(".keyhound.yaml", "rules: [r.yaml, more]\n");
+    let made = std::process::Command::new("mkfifo")
+        .arg(r.path().join("r.yaml"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = r
+        .keyhound()
+        .args(["scan", "."])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("r.yaml") && err.contains("not a regular file"),
+        "{err}"
+    );
+    std::fs::remove_file(r.path().join("r.yaml")).unwrap();
+    r.write(".keyhound.yaml", "rules: [more]\n");
+    std::fs::create_dir(r.path().join("more")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", r.path().join("more/zero.yaml")).unwrap();
+    let out = r
+        .keyhound()
+        .args(["scan", "."])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("zero.yaml"), "{err}");
 }
 
 #[test]

@@ -56,6 +56,8 @@ pub enum RuleError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read a rule file")]
+    Read(#[from] crate::files::ReadError),
     #[error("{}:{line}:{column}: {}", clean(.file), clean(.message))]
     Parse {
         file: String,
@@ -723,19 +725,21 @@ pub fn read_rule_path(path: &Path) -> Result<Vec<RuleSource>, RuleError> {
     };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     let mut files = Vec::new();
+    // The files of a rules directory must stay in it (no symbolic link out of it).
+    let mut inside = None;
     if meta.is_dir() {
         collect_yaml(path, &mut files).map_err(io_err)?;
         files.sort();
+        inside = Some(path);
     } else {
         files.push(path.to_path_buf());
     }
     files
         .into_iter()
         .map(|f| {
-            let text = std::fs::read_to_string(&f).map_err(|source| RuleError::Io {
-                file: f.display().to_string(),
-                source,
-            })?;
+            // A regular file of bounded size: never a FIFO that blocks or a device that
+            // never ends.
+            let text = crate::files::read_text(&f, crate::files::MAX_TEXT_FILE, inside)?;
             let name = f.display().to_string();
             Ok(if is_toml(&f) {
                 RuleSource::gitleaks(name, text)

@@ -1425,7 +1425,9 @@ fn every_mapped_provider_end_to_end() {
         let Some(rule) = set.get(&f.rule_id) else {
             continue;
         };
-        let Some(v) = &rule.validate else { continue };
+        let Some(v) = rule.validate.as_ref() else {
+            continue;
+        };
         let mut hosts = vec![v.host.clone()];
         hosts.extend(v.access.iter().flat_map(|a| a.hosts.clone()));
         for r in seen.iter().filter(|r| r.raw().contains(f.secret.expose())) {

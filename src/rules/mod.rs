@@ -197,7 +197,7 @@ pub struct Rule {
     pub examples: Vec<ExampleSyntax>,
     pub negative_examples: Vec<String>,
     /// The live check `--validate` runs, if the rule declares one.
-    pub validate: Option<validation::ValidateSpec>,
+    pub validate: Validate,
     pub origin: Origin,
     compiled: OnceLock<Result<CompiledRule, String>>,
 }
@@ -550,7 +550,8 @@ impl RuleSet {
                 };
                 set.check_unique(&r.id, &origin)?;
                 let pair = r.pair.clone();
-                let rule = validate_rule(r, file.provider.as_deref(), origin)?;
+                let lazy = src.format == RuleFormat::BuiltinJson;
+                let rule = validate_rule(r, file.provider.as_deref(), origin, lazy)?;
                 if !rule.origin.builtin {
                     if let Err(e) = rule.compiled() {
                         let field = ["secret_group", "allow", "stopwords", "path"]
@@ -614,7 +615,7 @@ impl RuleSet {
                 format: RuleFormat::Gitleaks,
             };
             self.check_unique(&r.syntax.id, &origin)?;
-            let mut rule = match validate_rule(r.syntax, None, origin) {
+            let mut rule = match validate_rule(r.syntax, None, origin, false) {
                 Ok(rule) => rule,
                 Err(e) => {
                     report.skip(r.line, &r.gitleaks_id, "rule", e.to_string());
@@ -818,10 +819,50 @@ fn valid_id(id: &str) -> bool {
     matches!((parts.next(), parts.next()), (Some(a), Some(b)) if ok(a) && ok(b))
 }
 
+/// A rule's `validate` block. A user rule's is compiled as it loads, so that a mistake fails
+/// the run at start; a built-in rule's is compiled on first use, since most runs never
+/// validate (the test suite compiles every built-in block).
+#[derive(Debug, Default)]
+pub struct Validate {
+    syntax: Option<(syntax::ValidateSyntax, bool)>,
+    compiled: OnceLock<Option<validation::ValidateSpec>>,
+}
+
+impl Validate {
+    fn compiled(spec: Option<validation::ValidateSpec>) -> Validate {
+        Validate {
+            syntax: None,
+            compiled: OnceLock::from(spec),
+        }
+    }
+
+    fn lazy(syntax: syntax::ValidateSyntax, paired: bool) -> Validate {
+        Validate {
+            syntax: Some((syntax, paired)),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The compiled block, if the rule declares one.
+    pub fn as_ref(&self) -> Option<&validation::ValidateSpec> {
+        self.compiled
+            .get_or_init(|| {
+                let (syntax, paired) = self.syntax.as_ref()?;
+                validation::compile(syntax.clone(), *paired).ok()
+            })
+            .as_ref()
+    }
+
+    pub fn is_some(&self) -> bool {
+        self.as_ref().is_some()
+    }
+}
+
 fn validate_rule(
     r: RuleSyntax,
     file_provider: Option<&str>,
     origin: Origin,
+    lazy: bool,
 ) -> Result<Rule, RuleError> {
     let err = |field: &'static str, message: String| RuleError::Invalid {
         file: origin.file.clone(),
@@ -846,11 +887,12 @@ fn validate_rule(
         }
     };
     let validate = match r.validate.clone() {
-        None => None,
-        Some(v) => Some(
+        None => Validate::default(),
+        Some(v) if lazy => Validate::lazy(v, r.pair.is_some()),
+        Some(v) => Validate::compiled(Some(
             validation::compile(v, r.pair.is_some())
                 .map_err(|(field, message)| err(field, message))?,
-        ),
+        )),
     };
     Ok(Rule {
         id: r.id,
@@ -1151,6 +1193,10 @@ rules:
         let set = RuleSet::builtin().unwrap();
         for r in &set.rules {
             assert!(r.compiled().is_ok(), "{}: {:?}", r.id, r.compiled().err());
+            if let Some((syntax, paired)) = &r.validate.syntax {
+                let compiled = validation::compile(syntax.clone(), *paired);
+                assert!(compiled.is_ok(), "{}: {:?}", r.id, compiled.err());
+            }
             assert_eq!(text::clean(&r.name), r.name, "{}", r.id);
             assert_eq!(text::clean(&r.provider), r.provider, "{}", r.id);
         }

@@ -191,7 +191,7 @@ struct Engine<'a> {
 impl Engine<'_> {
     fn check(&self, rule_index: usize, secret: &Secret, partner: Option<&Secret>) -> Validation {
         let rule = &self.rules.rules[rule_index];
-        let Some(spec) = &rule.validate else {
+        let Some(spec) = rule.validate.as_ref() else {
             return Validation::unknown(UnknownReason::NotSupported);
         };
         let mapping = self.opts.access_map && spec.access.is_some();

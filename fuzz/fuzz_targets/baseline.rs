@@ -8,5 +8,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let path = std::env::temp_dir().join(format!("keyhound-fuzz-{}.baseline.yaml", std::process::id()));
     std::fs::write(&path, data).unwrap();
-    let _ = Baseline::load(&path);
+    let _ = Baseline::load(&path, None);
 });

@@ -8,5 +8,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let path = std::env::temp_dir().join(format!("keyhound-fuzz-{}.keyhound.yaml", std::process::id()));
     std::fs::write(&path, data).unwrap();
-    let _ = Config::load(&path);
+    let _ = Config::load(&path, true);
 });

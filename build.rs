@@ -3,8 +3,9 @@
 //! Parsing ~300 rules of YAML at every start would cost more than a whole pre-commit scan, so
 //! each file is converted here, once, to two JSON documents: one without the rules' examples
 //! (all a scan needs; parsed in about a millisecond) and one with them (for `rules check`).
-//! The line of each rule's `id:` is recorded for messages. A file that is not valid YAML fails
-//! the build; its schema is checked at run time, and by the test suite.
+//! The line of each rule's `id:` is recorded for messages. A file that is not valid YAML, or
+//! does not fit the rule schema (`src/rules/syntax.rs`, the one the loader uses), fails the
+//! build.
 
 use std::{env, fmt::Write as _, fs, path::Path};
 
@@ -14,10 +15,24 @@ use serde_json::Value;
 mod locate;
 use locate::line_of_id;
 
+// The rule schema the loader uses: each file is read into it here, so a schema error in a
+// built-in rule fails the build, and built-in rules parse exactly as user rule files do.
+#[path = "src/confidence.rs"]
+#[allow(dead_code)]
+mod confidence;
+mod finding {
+    pub use super::confidence::Confidence;
+}
+#[path = "src/rules/syntax.rs"]
+#[allow(dead_code)]
+mod syntax;
+
 fn main() {
     let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("rules");
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=src/rules/locate.rs");
+    println!("cargo:rerun-if-changed=src/rules/syntax.rs");
+    println!("cargo:rerun-if-changed=src/confidence.rs");
     let mut names: Vec<String> = fs::read_dir(&dir)
         .expect("rules/ directory")
         .filter_map(|e| e.ok())
@@ -33,6 +48,9 @@ fn main() {
         let mut full: Value = serde_yaml::from_str(&text)
             .unwrap_or_else(|e| panic!("rules/{n}: not valid YAML: {e}"));
         stringify_scalars(&mut full, "");
+        if let Err(e) = serde_json::from_value::<syntax::RuleFileSyntax>(full.clone()) {
+            panic!("rules/{n}: {e}");
+        }
         let mut scan = full.clone();
         let mut lines = Vec::new();
         if let Some(rules) = scan.get_mut("rules").and_then(Value::as_array_mut) {

@@ -11,44 +11,7 @@ use sha1::{Digest, Sha1};
 
 use crate::blob::{hex, BlobId};
 
-/// How sure a rule is that a match is a live credential rather than a look-alike.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-impl Confidence {
-    pub fn raised(self) -> Self {
-        match self {
-            Confidence::Low => Confidence::Medium,
-            _ => Confidence::High,
-        }
-    }
-
-    pub fn lowered(self) -> Self {
-        match self {
-            Confidence::High => Confidence::Medium,
-            _ => Confidence::Low,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
-
-impl fmt::Display for Confidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::confidence::Confidence;
 
 /// A secret value. `Debug` and `Display` never show it; `expose` must be called on purpose.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

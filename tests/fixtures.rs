@@ -146,7 +146,7 @@ fn negatives_yield_nothing() {
 fn builtin_rules_pass_their_own_check() {
     let set = Arc::new(RuleSet::builtin_with_examples().unwrap());
     let n = set.rules.len();
-    let problems = keyhound::rules::check::check(set, |_| true).unwrap();
+    let problems = keyhound::rulecheck::check(set, |_| true).unwrap();
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     assert!(text.is_empty(), "{}", text.join("\n"));
     assert!(n >= 4);

@@ -385,7 +385,7 @@ fn the_test_rule_files_load_and_pass_their_examples() {
     let set = Arc::new(RuleSet::trusted_files(&[rules_dir()]).unwrap());
     let with_check = set.rules.iter().filter(|r| r.validate.is_some()).count();
     assert_eq!(with_check, 22);
-    let problems = keyhound::rules::check::check(Arc::clone(&set), |_| true).unwrap();
+    let problems = keyhound::rulecheck::check(Arc::clone(&set), |_| true).unwrap();
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     assert!(text.is_empty(), "{}", text.join("\n"));
 }

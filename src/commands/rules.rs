@@ -71,7 +71,7 @@ pub fn check(paths: &[PathBuf]) -> Result<Exit> {
         .iter()
         .filter(|r| !only_user || !r.origin.builtin)
         .count();
-    let problems = rules::check::check(Arc::clone(&set), |r| !only_user || !r.origin.builtin)?;
+    let problems = crate::rulecheck::check(Arc::clone(&set), |r| !only_user || !r.origin.builtin)?;
     for p in &problems {
         println!("{}", report::sanitize(&p.to_string()));
     }

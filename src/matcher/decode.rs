@@ -2,20 +2,10 @@
 //! configs) and percent-encoding (URLs). Rules with `decode:` capture the encoded text; the
 //! matcher decodes it with these functions and scans the result again, to a bounded depth.
 
-use serde::{Deserialize, Serialize};
-
 /// Largest decoded text scanned for one capture.
 pub const MAX_DECODED: usize = 64 * 1024;
 
-/// How a rule's capture is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Encoding {
-    /// Standard or URL-safe base64, padded or not.
-    Base64,
-    /// `%XX` escapes (and `+` for a space).
-    Percent,
-}
+pub use crate::rules::syntax::Encoding;
 
 impl Encoding {
     pub fn as_str(self) -> &'static str {

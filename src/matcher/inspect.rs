@@ -8,29 +8,10 @@
 
 use std::ops::Range;
 
-use serde::{Deserialize, Serialize};
-
 use super::{connection, csv, jwt, pem};
 use crate::finding::{Confidence, Detail};
 
-/// The checks a rule can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Inspect {
-    /// A JSON Web Token: reported when it sits in a secret-named assignment, an
-    /// `Authorization` header or a URL parameter, is all there is of its input (a token file, a
-    /// decoded value), or carries credential claims; details `alg`, `issuer`, `expires`.
-    Jwt,
-    /// A private key block: high confidence when its body is well-formed (DER, OpenSSH, PuTTY,
-    /// OpenPGP), medium when truncated or malformed; details `format` and `encrypted`.
-    PrivateKey,
-    /// A password in a connection string: its host decides (documentation hosts: nothing;
-    /// local hosts: low, strong passwords only; private networks and the internet: medium).
-    Connection,
-    /// A table whose header names a secret column: the finding is narrowed to the first value
-    /// in that column; detail `column`.
-    CsvColumn,
-}
+pub use crate::rules::syntax::Inspect;
 
 /// What a check concluded about a match it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]

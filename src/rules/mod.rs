@@ -4,7 +4,6 @@
 //! Owns `RuleSet`, `Rule`, `Filters` and their errors. Never scans anything; `rules check`
 //! (in `check`) drives the matcher over a rule's own examples.
 
-pub mod check;
 pub mod gitleaks;
 mod locate;
 pub mod pattern;
@@ -190,8 +189,8 @@ pub struct Rule {
     pub stopwords: Vec<String>,
     pub generic: bool,
     pub skip_global_filters: bool,
-    pub decode: Option<crate::matcher::decode::Encoding>,
-    pub inspect: Option<crate::matcher::inspect::Inspect>,
+    pub decode: Option<syntax::Encoding>,
+    pub inspect: Option<syntax::Inspect>,
     pub weak: Vec<String>,
     pub partner_only: bool,
     pub examples: Vec<ExampleSyntax>,

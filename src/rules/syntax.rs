@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::Confidence;
 
@@ -74,7 +74,7 @@ pub struct RuleSyntax {
     /// The capture is encoded text (`base64` or `percent`): it is decoded and scanned again
     /// with every rule, and what is found there is reported at the encoded text. Such a rule
     /// reports nothing itself.
-    pub decode: Option<crate::matcher::decode::Encoding>,
+    pub decode: Option<Encoding>,
     /// Ignore the global `filters` for this rule (for formats whose values legitimately
     /// look like placeholders to those filters).
     #[serde(default)]
@@ -83,7 +83,7 @@ pub struct RuleSyntax {
     pub validate: Option<ValidateSyntax>,
     /// A structural check written in Rust that reads the match (`jwt`, `private-key`,
     /// `connection`): it may reject it, set its confidence and add details to the finding.
-    pub inspect: Option<crate::matcher::inspect::Inspect>,
+    pub inspect: Option<Inspect>,
     /// Regexes on the captured secret that mark it weak (a default or guessable password).
     /// Used by `inspect: connection`: a weak password is reported only for a reachable host.
     #[serde(default)]
@@ -543,4 +543,33 @@ fn lenient_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D:
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a number"))),
     }
+}
+
+/// How a rule's capture is encoded (`decode:`; the decoders are `matcher::decode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Standard or URL-safe base64, padded or not.
+    Base64,
+    /// `%XX` escapes (and `+` for a space).
+    Percent,
+}
+
+/// The checks a rule can name (`inspect:`; the checks are `matcher::inspect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Inspect {
+    /// A JSON Web Token: reported when it sits in a secret-named assignment, an
+    /// `Authorization` header or a URL parameter, is all there is of its input (a token file, a
+    /// decoded value), or carries credential claims; details `alg`, `issuer`, `expires`.
+    Jwt,
+    /// A private key block: high confidence when its body is well-formed (DER, OpenSSH, PuTTY,
+    /// OpenPGP), medium when truncated or malformed; details `format` and `encrypted`.
+    PrivateKey,
+    /// A password in a connection string: its host decides (documentation hosts: nothing;
+    /// local hosts: low, strong passwords only; private networks and the internet: medium).
+    Connection,
+    /// A table whose header names a secret column: the finding is narrowed to the first value
+    /// in that column; detail `column`.
+    CsvColumn,
 }

@@ -696,13 +696,24 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 pub const MAX_THREADS_PER_CPU: usize = 4;
 
 /// Parses `-j N`, lowered to `MAX_THREADS_PER_CPU` per CPU.
+/// A number of threads; `threads` caps it (at `MAX_THREADS_PER_CPU` per CPU).
 fn parse_threads(s: &str) -> Result<usize, String> {
     let n: usize = s
         .trim()
         .parse()
         .map_err(|_| format!("`{s}` is not a number of threads"))?;
+    Ok(n)
+}
+
+/// The threads to run for `-j N`: at most `MAX_THREADS_PER_CPU` per CPU, with a warning when
+/// that is fewer than asked for.
+pub fn threads(asked: usize) -> usize {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Ok(n.min(cpus.saturating_mul(MAX_THREADS_PER_CPU)))
+    let most = cpus.saturating_mul(MAX_THREADS_PER_CPU);
+    if asked > most {
+        log::warn!("-j {asked}: using {most} threads ({MAX_THREADS_PER_CPU} per CPU at most)");
+    }
+    asked.min(most)
 }
 
 pub fn parse_size(s: &str) -> Result<u64, String> {

@@ -25,9 +25,11 @@ fn thousands_of_threads_are_capped() {
     let dir = tree(&[("a.env", &format!("OPENAI_API_KEY={KEY}\n"))]);
     keyhound()
         .current_dir(dir.path())
-        .args(["scan", "-q", "-j", "200000", "."])
+        .args(["scan", "-j", "200000", "."])
         .assert()
-        .code(1);
+        .code(1)
+        .stderr(predicates::str::contains("warning: -j 200000: using "))
+        .stderr(predicates::str::contains("threads (4 per CPU at most)"));
 }
 
 #[test]

@@ -123,7 +123,9 @@ impl ScanOptions {
             mode,
             paths,
             stdin,
-            threads: args.threads.unwrap_or_else(default_threads),
+            threads: args
+                .threads
+                .map_or_else(default_threads, crate::cli::threads),
             max_file_size: args.max_file_size,
             max_archive_depth: args.max_archive_depth,
             respect_ignore: !args.no_ignore,

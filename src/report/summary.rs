@@ -121,7 +121,10 @@ fn skipped(f: &Facts<'_>) -> Vec<String> {
         ));
     }
     if s.skipped_special > 0 {
-        out.push(format!("{} not regular files skipped", s.skipped_special));
+        out.push(format!(
+            "{} skipped: not a regular file (a FIFO, socket or device)",
+            s.skipped_special
+        ));
     }
     if s.below_confidence > 0 {
         out.push(format!(

@@ -294,15 +294,16 @@ fn errors_are_listed_in_machine_readable_reports() {
 #[test]
 fn an_unborn_head_is_named_as_such() {
     let r = Repo::new();
-    let out = r
-        .keyhound()
-        .args(["scan", "--since-commit", "HEAD~1"])
-        .output()
-        .unwrap();
-    let err = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("no commits yet"), "{err}");
-    assert!(!err.contains("malformed"), "{err}");
+    for args in [
+        &["scan", "--since-commit", "HEAD~1"][..],
+        &["scan", "--branch", "HEAD", "."],
+    ] {
+        let out = r.keyhound().args(args).output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("no commits yet"), "{args:?}: {err}");
+        assert!(!err.contains("malformed"), "{args:?}: {err}");
+    }
 }
 
 #[test]

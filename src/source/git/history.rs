@@ -988,7 +988,17 @@ pub fn check_scope(repo: &gix::Repository, scope: &Scope) -> Result<(), GitError
         Scope::Rev(rev) => repo
             .rev_parse_single(rev.as_str())
             .map(|_| ())
-            .map_err(|e| GitError::Other(format!("--branch: cannot resolve `{rev}`: {e}"))),
+            .map_err(|e| {
+                if repo.head().is_ok_and(|h| h.is_unborn()) {
+                    GitError::Other(format!(
+                    "--branch: cannot resolve `{rev}`: the repository has no commits yet (HEAD \
+                     is unborn); commit first, or scan the files with `keyhound scan \
+                     --no-history PATH`"
+                ))
+                } else {
+                    GitError::Other(format!("--branch: cannot resolve `{rev}`: {e}"))
+                }
+            }),
     }
 }
 

@@ -318,3 +318,29 @@ fn a_missing_file_is_named_once_with_its_cause_once() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
+
+#[test]
+fn a_repositorys_rule_files_may_add_rules_but_not_filters() {
+    let r = Repo::new();
+    r.write("app.env", format!("KEY={LEGACY}\n"));
+    r.write(
+        "r.yaml",
+        "provider: Acme\nrules:\n  - id: acme.token\n    name: Acme token\n    \
+         keywords: [acme_]\n    pattern: '\\b(acme_[a-z0-9]{10})\\b'\n    \
+         rotate: https://acme.example/tokens\n    examples: [\"acme_0123456789\"]\n\
+         filters:\n  placeholders: ['.']\n",
+    );
+    r.write(".keyhound.yaml", "rules: [r.yaml]\n");
+    let out = r.keyhound().args(["scan", "."]).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("r.yaml: filters"), "{err}");
+    assert!(err.contains("--rules"), "{err}");
+    // Passed by the user, the same file is trusted: its filter hides everything.
+    let out = r
+        .keyhound()
+        .args(["scan", ".", "--no-config", "--rules", "r.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+}

@@ -104,9 +104,19 @@ pub struct ScopeRun {
 /// Loads the rules a scope runs: built-ins, `--rules`, and the configuration's, minus the
 /// configuration's `disable_rules`.
 pub fn load_rules(opts: &ScanOptions, config: &Config, notes: &mut Vec<String>) -> Result<RuleSet> {
-    let mut extra = opts.extra_rules.clone();
-    extra.extend(config.rules.iter().cloned());
-    let mut set = RuleSet::with_user_rules(&extra).context("cannot load rules")?;
+    let mut sources = crate::rules::builtin_sources(false);
+    for p in &opts.extra_rules {
+        sources.extend(crate::rules::read_rule_path(p).context("cannot load rules")?);
+    }
+    // A repository's own rule files (its configuration was found in it) add rules only.
+    for p in &config.rules {
+        let read = crate::rules::read_rule_path(p).context("cannot load rules")?;
+        sources.extend(read.into_iter().map(|mut s| {
+            s.filters_allowed = !config.confined;
+            s
+        }));
+    }
+    let mut set = RuleSet::load(sources).context("cannot load rules")?;
     super::rules::import_notes(&set, true, notes);
     for d in config.disable(&mut set) {
         let pattern = crate::report::sanitize(&d.pattern);

@@ -475,6 +475,9 @@ pub struct RuleSource {
     /// Imported gitleaks rules are never trusted (and have no `validate` block).
     pub builtin: bool,
     pub format: RuleFormat,
+    /// Whether the file may declare global `filters:`. A scanned repository's rule files may
+    /// add rules, not filters: filters silence every rule's findings, uncounted.
+    pub filters_allowed: bool,
 }
 
 impl RuleSource {
@@ -486,6 +489,7 @@ impl RuleSource {
             id_lines: &[],
             builtin: false,
             format: RuleFormat::Yaml,
+            filters_allowed: true,
         }
     }
 
@@ -497,6 +501,7 @@ impl RuleSource {
             id_lines: &[],
             builtin: false,
             format: RuleFormat::Gitleaks,
+            filters_allowed: true,
         }
     }
 }
@@ -534,6 +539,16 @@ impl RuleSet {
                 parse_yaml(&src.name, &src.text)?
             };
             if let Some(f) = file.filters {
+                if !src.filters_allowed {
+                    return Err(RuleError::Filter {
+                        file: src.name.clone(),
+                        field: "filters",
+                        message: "a scanned repository's rule files may add rules, not global \
+                                  filters (they would hide every rule's findings); pass the file \
+                                  with --rules to trust it"
+                            .into(),
+                    });
+                }
                 set.filters.merge(&src.name, f, !src.builtin)?;
             }
             for r in file.rules {
@@ -711,6 +726,7 @@ pub fn builtin_sources(examples: bool) -> Vec<RuleSource> {
             id_lines: f.lines,
             builtin: true,
             format: RuleFormat::BuiltinJson,
+            filters_allowed: true,
         })
         .collect()
 }

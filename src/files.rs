@@ -109,10 +109,10 @@ fn redact_value(v: &str, quote: char) -> String {
     let keep = if quote == '`' { 40 } else { 6 };
     let n = v.chars().count();
     if n <= keep {
-        return crate::report::sanitize(v);
+        return crate::text::sanitize(v);
     }
     let start: String = v.chars().take(4.min(n / 4)).collect();
-    format!("{}…({n} chars)", crate::report::sanitize(&start))
+    format!("{}…({n} chars)", crate::text::sanitize(&start))
 }
 
 #[cfg(test)]

@@ -31,4 +31,5 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod suppress;
+pub mod text;
 pub mod validate;

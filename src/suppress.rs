@@ -210,8 +210,8 @@ impl Baseline {
         {
             return Err(BaselineError::Expires {
                 file,
-                rule_id: crate::report::sanitize(&e.rule_id),
-                fingerprint: crate::report::sanitize(&e.fingerprint),
+                rule_id: crate::text::sanitize(&e.rule_id),
+                fingerprint: crate::text::sanitize(&e.fingerprint),
             });
         }
         let entries = parsed

@@ -319,18 +319,7 @@ impl serde::Serialize for Details<'_> {
     }
 }
 
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .filter_map(|c| match c {
-            '\t' => Some(' '),
-            c if c.is_control() => None,
-            // Bidirectional controls can make a terminal show text in a misleading order.
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => None,
-            '\u{200E}' | '\u{200F}' | '\u{061C}' => None,
-            c => Some(c),
-        })
-        .collect()
-}
+pub use crate::text::sanitize;
 
 #[cfg(test)]
 mod tests {
@@ -341,5 +330,7 @@ mod tests {
         assert_eq!(sanitize("a\x1b[31mred\x07\tb\r"), "a[31mred b");
         assert_eq!(sanitize("x\u{202E}y"), "xy");
         assert_eq!(sanitize("a\u{200F}b\u{061C}c\u{200E}"), "abc");
+        // Invisible formatting and line separators too: one rule for every text shown.
+        assert_eq!(sanitize("a\u{200B}b\u{2028}c\u{2066}d\u{FEFF}"), "abcd");
     }
 }

@@ -8,7 +8,7 @@ pub mod gitleaks;
 mod locate;
 pub mod pattern;
 pub mod syntax;
-pub mod text;
+pub use crate::text;
 pub mod validation;
 
 use std::fmt;

@@ -1,8 +1,7 @@
-//! Text in rule files that keyhound shows to people: names, providers, key types, file names,
-//! and the messages that quote a rule file. Rule files come from users and from scanned
-//! repositories, so this text is cleaned when it is loaded, before any terminal or report
-//! sees it; and a `rotate` URL must be a plain `https://` URL, since reports print it as a
-//! link to follow.
+//! Text keyhound did not write, made safe to show: what a character may do to a terminal
+//! (`is_unsafe`), rule-file text cleaned when it loads (`clean`), scanned text cleaned before
+//! any report shows it (`sanitize`), and `rotate` URLs that must be plain `https://` links.
+//! Rule files and scanned content come from users and from scanned repositories alike.
 
 /// Whether `c` could change how a terminal shows text or hide what is there: control
 /// characters (ESC starts escape sequences, CR rewrites a line), bidirectional controls
@@ -31,6 +30,18 @@ pub fn clean(s: &str) -> String {
     s.chars()
         .filter_map(|c| match c {
             '\t' | '\n' | '\r' | '\u{2028}' | '\u{2029}' => Some(' '),
+            c if is_unsafe(c) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// `s` as one line for a report: tabs become spaces, every other unsafe character (see
+/// `is_unsafe`; newlines and carriage returns included) is removed.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
             c if is_unsafe(c) => None,
             c => Some(c),
         })

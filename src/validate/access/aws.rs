@@ -20,7 +20,7 @@ use crate::validate::percent_encode;
 
 pub const HOST: &str = "iam.amazonaws.com";
 /// Requests for one key, at most (an IAM user in two or more groups).
-pub const MAX_REQUESTS: usize = 6;
+pub const MAX_REQUESTS: usize = crate::rules::syntax::NamedMapper::AwsIam.max_requests();
 /// Groups whose attached policies are read.
 const MAX_GROUPS: usize = 2;
 

@@ -22,7 +22,7 @@ use crate::validate::percent_encode;
 pub const LOGIN_HOST: &str = "login.microsoftonline.com";
 pub const ARM_HOST: &str = "management.azure.com";
 /// Requests the map sends for one key (the token request is the live check).
-pub const MAX_REQUESTS: usize = 3;
+pub const MAX_REQUESTS: usize = crate::rules::syntax::NamedMapper::AzureArm.max_requests();
 /// Subscriptions whose permissions are read.
 const MAX_SUBSCRIPTIONS: usize = 2;
 

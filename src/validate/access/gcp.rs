@@ -27,7 +27,7 @@ use crate::validate::percent_encode;
 pub const TOKEN_HOST: &str = "oauth2.googleapis.com";
 pub const CRM_HOST: &str = "cloudresourcemanager.googleapis.com";
 /// Requests the map sends for one key (the token exchange is the live check).
-pub const MAX_REQUESTS: usize = 2;
+pub const MAX_REQUESTS: usize = crate::rules::syntax::NamedMapper::GcpServiceAccount.max_requests();
 const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform.read-only";
 
 /// The permissions tested on the account's project: what an attacker would look for first.

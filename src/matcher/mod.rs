@@ -294,12 +294,7 @@ impl Matcher {
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let (cache, caps) = &mut **caches[r].get_or_insert_with(|| {
-            Box::new((
-                compiled.regex.create_cache(),
-                compiled.regex.create_captures(),
-            ))
-        });
+        let (cache, caps) = regex_state(caches, r, compiled);
         let mut at = 0;
         while at < end && out.len() < MAX_MATCHES {
             let input = Input::new(hay).span(at..end).anchored(Anchored::Yes);
@@ -392,12 +387,7 @@ impl Matcher {
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let (cache, caps) = &mut **caches[r].get_or_insert_with(|| {
-            Box::new((
-                compiled.regex.create_cache(),
-                compiled.regex.create_captures(),
-            ))
-        });
+        let (cache, caps) = regex_state(caches, r, compiled);
         let mut input = Input::new(hay).span(window.clone());
         while out.len() < MAX_MATCHES {
             compiled.regex.search_captures_with(cache, &input, caps);
@@ -522,6 +512,20 @@ impl Matcher {
         };
         Some((confidence, checksum))
     }
+}
+
+/// Rule `r`'s regex cache and captures in a scratch, made on the rule's first use.
+fn regex_state<'a>(
+    caches: &'a mut [Option<Box<(meta::Cache, Captures)>>],
+    r: usize,
+    compiled: &crate::rules::CompiledRule,
+) -> &'a mut (meta::Cache, Captures) {
+    caches[r].get_or_insert_with(|| {
+        Box::new((
+            compiled.regex.create_cache(),
+            compiled.regex.create_captures(),
+        ))
+    })
 }
 
 /// The secret's span in a match: the rule's secret group, else the first group that matched

@@ -54,6 +54,41 @@ fn a_long_base64_json_web_token_is_decoded_whole() {
     expect(&got, &[("ci/token.env", "jwt.token")], &["docs/jwt.txt"]);
 }
 
+/// A token without credential claims: where it sits decides.
+const PLAIN_JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1LWNjZjFhNmFmIiwiZXhwIjo0MTAyNDQ0ODAwfQ.b_SxA747Fd4e8fWOlayCf_rNhDGODmqZ7Z5apNNKU1o";
+
+#[test]
+fn json_web_tokens_in_cookies_and_secret_named_options() {
+    let got = scan(&[
+        (
+            "http/cookie.txt",
+            format!("Cookie: lang=en; id={PLAIN_JWT}\n"),
+        ),
+        (
+            "http/scheme.py",
+            format!("headers = {{\"Authorization\": \"JWT {PLAIN_JWT}\"}}\n"),
+        ),
+        (
+            "bin/export.sh",
+            format!("python export.py --token {PLAIN_JWT} --out r.csv\n"),
+        ),
+        ("bin/decode.sh", format!("python decode.py {PLAIN_JWT}\n")),
+        (
+            "bin/input.sh",
+            format!("python decode.py --input {PLAIN_JWT}\n"),
+        ),
+    ]);
+    expect(
+        &got,
+        &[
+            ("http/cookie.txt", "jwt.token"),
+            ("http/scheme.py", "jwt.token"),
+            ("bin/export.sh", "jwt.token"),
+        ],
+        &["bin/decode.sh", "bin/input.sh"],
+    );
+}
+
 #[test]
 fn sidekiq_license_credentials() {
     let got = scan(&[

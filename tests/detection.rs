@@ -129,7 +129,7 @@ fn kubernetes_secret_values_in_either_key_order() {
         ),
         (
             "k8s/short.yaml",
-            "apiVersion: v1\nkind: Secret\ndata:\n  extra: YmFyCg==\n  username: ZGVwbG95LWJvdC1wcm9kdWN0aW9u\n".to_string(),
+            "apiVersion: v1\nkind: Secret\ndata:\n  ttl: MzYwMAo=\n  username: ZGVwbG95LWJvdC1wcm9kdWN0aW9u\n".to_string(),
         ),
     ]);
     expect(
@@ -147,7 +147,7 @@ fn curl_user_options_and_authorization_headers() {
     let got = scan(&[
         (
             "scripts/put.sh",
-            "curl -k -X POST https://cache.acme.io/rest/v2/caches/k1 \\\n  -H 'Content-type: text/plain' \\\n  -u developer:A5CNnto0KYHKmLbNuU\n".to_string(),
+            "curl -sS -X PUT https://files.acme.io/v1/exports/a.csv \\\n  --data-binary @a.csv \\\n  -u exporter:A5CNnto0KYHKmLbNuU\n".to_string(),
         ),
         ("scripts/key-as-user.sh", "curl https://api.acme.io/v2/shipments -u TS0byAWJxp9WsHCfINXrl4iz:\n".to_string()),
         (
@@ -210,12 +210,12 @@ fn provider_tokens_with_a_format_of_their_own() {
         ("scrape.js", "// ScrapingBee\nconst key = \"N3KKTAUW2ABBBQNFZ1BQ2DEK68USPN9JMYEAS0AF06KUNJBRZW5TG13KTQP2YXHWKCI22I647E2VPA87\";\n".to_string()),
         ("vf.env", "VF_PROJECT_API='VF.DM.38b4387fb51afd8d39d53992.pL1ffwuy12xdW0j2'\n".to_string()),
         ("airtable.env", "AIRTABLE_ACCESS_TOKEN=u9eOnix1ADenYlrgs.v1.eyJ1c2VySWQiOiAidXNyeVZ2OU11dlRHN2VXNTEiLCAib2F1dGhBcHBsaWNhdGlvbklkIjogIm9hcGhwb09wMXJCcElJbkZKIiwgInNlY3JldCI6ICI2M2M0ZWY4MWQ3ZmYyNDc3MjlhZjA0ZThkYmUyMDBiM2U1ODhmYThmNGI5YjdkNTA5YWM0ODhiYTdjY2U4Mjc2In0.81177ae14ef6d72cd4fc8e37b4c02ec32acae93c56eac19d8aab2223afefd9be\n".to_string()),
-        ("Storage.cs", "{ \"AccountKey\", \"lvWTlmZYhjUr2SgE5vuRWa/MG1FebQGsMoYQz8sIhDVXGbMSvBKiiB0m0zFVwuvFXixjdpK2D4BMZh+3VFbaNg==\" },\n".to_string()),
+        ("Storage.cs", "var pairs = new[] { (\"AccountKey\", \"lvWTlmZYhjUr2SgE5vuRWa/MG1FebQGsMoYQz8sIhDVXGbMSvBKiiB0m0zFVwuvFXixjdpK2D4BMZh+3VFbaNg==\") };\n".to_string()),
         ("msal.json", "{\"refresh_token\": \"0.A-nJyNaNjBHTnQij6Ss1NWZGOEsMA1a13HboR5gyzLv7A4QxbAPgFZxe6Ms.AgABySwZfBYquBT-_BzzjT1rbbb2t5O09USZjoNdYwq_OgYN-X4zjkeEP4zSmYX3aLimQmwj1vEi1h1JNAM6t8iS5xA4ejzvgX7yZZUihen0GVxcVrtYTrYS6ejq4krSgRZ50YjSrPW_Kp0mHFCIJWGDMH1ruohxN8l3e3QRcvjpV5ho1fsMt7WLyAjqmlnl5DEa7ciLuAOiXl-yoEsUt0NySN4th5lS7mKsJZMyIV7LvD6tIxVsBM1YBi9FamzqrFxjYnJQYUFZ00Wb3-O1cgZTgso_qMomAO0SyFgBaIx5dQEalmta93hkuBCoYVu6hy2Y\"}\n".to_string()),
         // Look-alikes: the same prefixes with placeholders, inside base64, without context.
         (
             "lookalike.txt",
-            "EASYPOST_TEST_API_KEY=EZTK...\nsig: 6wqX6fNUXA/rYqRvfQ+EZTKlx6PxpweycSNLG0ww2zcNW7CUZzbeocRyOa9HCzkSLvwxoII7hZ8oR/3VmWq\nFACEBOOK_PAGE_TOKEN=EAAG...\nVF_PROJECT_API='VF.DM.62xxxxxxxxxxxxxxxxxxxxxx'\nconst key = \"N3KKTAUW2ABBBQNFZ1BQ2DEK68USPN9JMYEAS0AF06KUNJBRZW5TG13KTQP2YXHWKCI22I647E2VPA87\";\n".to_string(),
+            "EASYPOST_TEST_API_KEY=EZTK...\nsignature=k4OILkQwpM6xztWohvfz5Q+EZTKlx6PxpweycSNLG0ww2zcNW7CUZzbeocRyOa9HCzkSLvwxoII7hZ8oR/zlKeMnd\nFACEBOOK_PAGE_TOKEN=EAAG...\nVOICEFLOW_KEY='VF.DM.6axxxxxxxxxxxxxxxxxxxxxx'\nconst key = \"N3KKTAUW2ABBBQNFZ1BQ2DEK68USPN9JMYEAS0AF06KUNJBRZW5TG13KTQP2YXHWKCI22I647E2VPA87\";\n".to_string(),
         ),
     ]);
     expect(

@@ -25,8 +25,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
-use regex_automata::meta;
+use regex_automata::{meta, Anchored, Input};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Hir, HirKind};
 
@@ -46,12 +45,6 @@ const SHARED: &[&str] = &[
 /// The provider prefixes of a rule set.
 #[derive(Debug)]
 pub struct ProviderPrefixes {
-    /// Lower-cased prefixes, each with the index of its owner in `owners`.
-    prefixes: Vec<(Vec<u8>, usize)>,
-    /// Anchored, ASCII case-insensitive search over `prefixes`.
-    any_case: Option<AhoCorasick>,
-    /// Anchored search over every spelling the rules accept (`(?i)` patterns give several).
-    exact: Option<AhoCorasick>,
     owners: Vec<Owner>,
 }
 
@@ -59,6 +52,8 @@ pub struct ProviderPrefixes {
 #[derive(Debug)]
 struct Owner {
     rule: usize,
+    /// The prefixes as the rule's pattern spells them (`(?i)` patterns give several).
+    prefixes: Vec<Vec<u8>>,
     /// The secret's sub-pattern, its shortest length and its regex, compiled when first used.
     hir: Hir,
     min_len: usize,
@@ -80,94 +75,72 @@ impl ProviderPrefixes {
     /// Reads the prefixes of every rule that can judge a value on its own: not generic, not
     /// bound to a path, not a decoder.
     pub fn new(rules: &[Rule]) -> ProviderPrefixes {
-        let mut prefixes: Vec<(Vec<u8>, usize)> = Vec::new();
-        let mut exact: Vec<Vec<u8>> = Vec::new();
-        let mut owners = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
-            if rule.generic || rule.path.is_some() || rule.decode.is_some() || rule.binary {
-                continue;
-            }
-            let Some((hir, lits)) = rule_prefixes(rule) else {
-                continue;
-            };
-            let owner = owners.len();
-            let mut owns = false;
-            for lit in lits {
-                let lower = lit.to_ascii_lowercase();
-                if !prefixes.iter().any(|(q, _)| *q == lower) {
-                    prefixes.push((lower, owner));
-                    owns = true;
-                }
-                if !exact.contains(&lit) {
-                    exact.push(lit);
-                }
-            }
-            if owns {
+        let owners = (rules.iter().enumerate())
+            .filter(|(_, r)| !r.generic && r.path.is_none() && r.decode.is_none() && !r.binary)
+            .filter_map(|(i, r)| {
+                let (hir, prefixes) = rule_prefixes(r)?;
                 let min_len = hir.properties().minimum_len().unwrap_or(0);
-                owners.push(Owner {
+                Some(Owner {
                     rule: i,
+                    prefixes,
                     hir,
                     min_len,
                     regex: OnceLock::new(),
-                });
-            }
-        }
-        let build = |pats: Vec<&[u8]>, any_case: bool| {
-            (!pats.is_empty())
-                .then(|| {
-                    AhoCorasick::builder()
-                        .ascii_case_insensitive(any_case)
-                        .match_kind(MatchKind::LeftmostFirst)
-                        .start_kind(StartKind::Anchored)
-                        .build(pats)
-                        .ok()
                 })
-                .flatten()
-        };
-        ProviderPrefixes {
-            any_case: build(prefixes.iter().map(|(p, _)| p.as_slice()).collect(), true),
-            exact: build(exact.iter().map(Vec::as_slice).collect(), false),
-            prefixes,
-            owners,
-        }
+            })
+            .collect();
+        ProviderPrefixes { owners }
     }
 
-    /// The index of a rule whose prefix `value` starts with (letter case aside).
+    /// The index of the first rule whose prefix `value` starts with (letter case aside).
     pub fn owner(&self, value: &[u8]) -> Option<usize> {
-        self.owner_slot(value).map(|o| self.owners[o].rule)
+        (self.owners.iter())
+            .find(|o| o.carried_by(value))
+            .map(|o| o.rule)
     }
 
-    fn owner_slot(&self, value: &[u8]) -> Option<usize> {
-        let m = (self.any_case.as_ref()?).find(Input::new(value).anchored(Anchored::Yes))?;
-        Some(self.prefixes[m.pattern().as_usize()].1)
-    }
-
-    /// Whether `value`, which no provider rule took, is plainly not a token of the provider
+    /// Whether `value`, which no provider rule took, is plainly not a token of the providers
     /// whose prefix it carries (see the module documentation); `None` when it carries none or
-    /// may still be one.
+    /// may still be a token of one of them (two providers may share a prefix).
     pub fn judge(&self, value: &[u8]) -> Option<Verdict> {
-        let owner = &self.owners[self.owner_slot(value)?];
-        let spelled = (self.exact.as_ref())
-            .is_some_and(|a| a.find(Input::new(value).anchored(Anchored::Yes)).is_some());
-        if !spelled {
+        let mut verdict = None;
+        for owner in self.owners.iter().filter(|o| o.carried_by(value)) {
+            verdict = Some(owner.judge(value)?);
+        }
+        verdict
+    }
+
+    /// Every prefix with the index of its rule.
+    pub fn all(&self) -> impl Iterator<Item = (&[u8], usize)> {
+        (self.owners.iter()).flat_map(|o| o.prefixes.iter().map(|p| (p.as_slice(), o.rule)))
+    }
+}
+
+impl Owner {
+    /// `value` starts with one of the prefixes, letter case aside.
+    fn carried_by(&self, value: &[u8]) -> bool {
+        (self.prefixes.iter()).any(|p| {
+            value
+                .get(..p.len())
+                .is_some_and(|v| v.eq_ignore_ascii_case(p))
+        })
+    }
+
+    /// Why `value`, which carries a prefix of the rule, is not one of its secrets; `None` when
+    /// it may be one.
+    fn judge(&self, value: &[u8]) -> Option<Verdict> {
+        if !self.prefixes.iter().any(|p| value.starts_with(p)) {
             return Some(Verdict::WrongCase);
         }
-        if value.len() * 4 < owner.min_len * 3 {
+        if value.len() * 4 < self.min_len * 3 {
             return Some(Verdict::TooShort);
         }
-        let regex = owner
-            .regex
-            .get_or_init(|| pattern::build_hirs(std::slice::from_ref(&owner.hir)).ok())
+        let regex = (self.regex)
+            .get_or_init(|| pattern::build_hirs(std::slice::from_ref(&self.hir)).ok())
             .as_ref()?;
-        let m = regex
-            .find(regex_automata::Input::new(value).anchored(regex_automata::Anchored::Yes))?;
+        let m = regex.find(Input::new(value).anchored(Anchored::Yes))?;
         let next = *value.get(m.end())?;
         (!next.is_ascii_alphanumeric()).then_some(Verdict::Suffixed)
-    }
-
-    /// Every prefix with the index of its rule, lower-cased.
-    pub fn all(&self) -> impl Iterator<Item = (&[u8], usize)> {
-        (self.prefixes.iter()).map(|(p, o)| (p.as_slice(), self.owners[*o].rule))
     }
 }
 
@@ -357,6 +330,30 @@ rules:
     }
 
     #[test]
+    fn a_shared_prefix_is_judged_by_every_rule_that_has_it() {
+        let s = set(r#"
+provider: Test
+rules:
+  - id: acme.long
+    name: Long
+    keywords: [acme_]
+    pattern: '\b(acme_[a-z0-9]{46})\b'
+    rotate: https://acme.io
+    examples: ['acme_0123456789abcdefghij0123456789abcdefghij012345']
+  - id: other.short
+    name: Short
+    keywords: [acme_]
+    pattern: '\b(acme_[a-z0-9]{30})\b'
+    rotate: https://acme.io
+    examples: ['acme_0123456789abcdefghij0123456789']
+"#);
+        let p = ProviderPrefixes::new(&s.rules);
+        // Too short for one, a plausible length (with a character neither expects) for the other.
+        assert_eq!(p.judge(b"acme_q8zk2m5x9wr4t7yb1nc6vh3js0dfg-"), None);
+        assert_eq!(p.judge(b"acme_q8zk2m"), Some(Verdict::TooShort));
+    }
+
+    #[test]
     fn distinctive_prefixes() {
         for p in [
             "xoxp-",
@@ -399,7 +396,7 @@ mod builtin {
         if std::env::var_os("KEYHOUND_PRINT_PREFIXES").is_some() {
             eprintln!("{} prefixes in {took:?}\n{}", all.len(), all.join("\n"));
         }
-        let has = |q: &str| p.all().any(|(x, _)| x == q.as_bytes());
+        let has = |q: &str| p.all().any(|(x, _)| x.eq_ignore_ascii_case(q.as_bytes()));
         for q in [
             "apify_api_",
             "xoxp-",

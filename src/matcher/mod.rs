@@ -495,7 +495,7 @@ impl Matcher {
             // A value with a provider's prefix is that provider's rule's to judge: it did not
             // take this one (or it would have won over the generic rule). Plainly not one of
             // its tokens (wrong case, too short, a token with text glued on): no finding.
-            if !rule.skip_global_filters && self.rules.provider_prefixes().judge(secret).is_some() {
+            if !rule.skip_global_filters && self.rules.provider_prefix_verdict(secret).is_some() {
                 return None;
             }
             // A rule that inspects its matches judges the value itself.

@@ -463,7 +463,7 @@ pub struct RuleSet {
     pub imports: Vec<gitleaks::ImportReport>,
     /// Rule id → index in `rules`.
     index: std::collections::HashMap<String, usize>,
-    /// The provider prefixes of `rules`, read on first use (`provider_prefixes`).
+    /// The provider prefixes of `rules`, read on first use (`provider_prefix_verdict`).
     prefixes: OnceLock<prefixes::ProviderPrefixes>,
 }
 
@@ -719,11 +719,12 @@ impl RuleSet {
         self.index.get(id).map(|&i| &self.rules[i])
     }
 
-    /// The literal prefixes of provider rules' secrets (`prefixes`): a value that starts with
-    /// one is that rule's to judge, not a generic rule's. Read from the patterns on first use.
-    pub fn provider_prefixes(&self) -> &prefixes::ProviderPrefixes {
+    /// Why `value` is plainly not a token of the provider whose prefix it carries, a value no
+    /// provider rule took (`prefixes`): then it is no generic finding either.
+    pub fn provider_prefix_verdict(&self, value: &[u8]) -> Option<prefixes::Verdict> {
         self.prefixes
             .get_or_init(|| prefixes::ProviderPrefixes::new(&self.rules))
+            .judge(&self.rules, value)
     }
 }
 

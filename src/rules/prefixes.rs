@@ -25,6 +25,7 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex_automata::{meta, Anchored, Input};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Hir, HirKind};
@@ -42,16 +43,25 @@ const SHARED: &[&str] = &[
     "live", "pass", "password", "pat", "prod", "sdk", "secret", "tok", "token", "test", "user",
 ];
 
-/// The provider prefixes of a rule set.
+/// The provider prefixes of a rule set. A rule's prefixes are read from its pattern the first
+/// time a value holds one of its keywords near its start, so a scan parses the patterns of the
+/// few rules its generic values bring up, not all of them.
 #[derive(Debug)]
 pub struct ProviderPrefixes {
-    owners: Vec<Owner>,
+    /// The keywords of the rules that can own prefixes (ASCII case-insensitive), ...
+    keywords: Option<AhoCorasick>,
+    /// ... and the rules of each.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Each rule's prefixes, read on first need; `None` when it owns none.
+    owners: Vec<OnceLock<Option<Owner>>>,
 }
+
+/// How far into a value a keyword of a prefix may end: past the longest prefix.
+const PREFIX_SPAN: usize = 64;
 
 /// A rule that owns prefixes, with what judging a value needs.
 #[derive(Debug)]
 struct Owner {
-    rule: usize,
     /// The prefixes as the rule's pattern spells them (`(?i)` patterns give several).
     prefixes: Vec<Vec<u8>>,
     /// The secret's sub-pattern, its shortest length and its regex, compiled when first used.
@@ -72,48 +82,96 @@ pub enum Verdict {
 }
 
 impl ProviderPrefixes {
-    /// Reads the prefixes of every rule that can judge a value on its own: not generic, not
+    /// Indexes the keywords of every rule that can judge a value on its own: not generic, not
     /// bound to a path, not a decoder.
     pub fn new(rules: &[Rule]) -> ProviderPrefixes {
-        let owners = (rules.iter().enumerate())
-            .filter(|(_, r)| !r.generic && r.path.is_none() && r.decode.is_none() && !r.binary)
-            .filter_map(|(i, r)| {
-                let (hir, prefixes) = rule_prefixes(r)?;
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in rules.iter().enumerate().filter(|(_, r)| can_own(r)) {
+            for k in &r.keywords {
+                let k = k.as_bytes().to_ascii_lowercase();
+                match words.iter().position(|w| *w == k) {
+                    Some(j) => keyword_rules[j].push(i),
+                    None => {
+                        words.push(k);
+                        keyword_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let keywords = (!words.is_empty())
+            .then(|| {
+                // Searched over a value's first bytes only: quick to build beats quick to run.
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .ascii_case_insensitive(true)
+                    .build(&words)
+                    .ok()
+            })
+            .flatten();
+        ProviderPrefixes {
+            keywords,
+            keyword_rules,
+            owners: rules.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The rules whose prefix `value` starts with (letter case aside), by index.
+    pub fn owners(&self, rules: &[Rule], value: &[u8]) -> Vec<usize> {
+        let Some(ac) = &self.keywords else {
+            return Vec::new();
+        };
+        let head = &value[..value.len().min(PREFIX_SPAN)];
+        let mut out: Vec<usize> = Vec::new();
+        for m in ac.find_overlapping_iter(head) {
+            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                if !out.contains(&r) && self.owner(rules, r).is_some_and(|o| o.carried_by(value)) {
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether `value`, which no provider rule took, is plainly not a token of the providers
+    /// whose prefix it carries (see the module documentation); `None` when it carries none or
+    /// may still be a token of one of them (two providers may share a prefix).
+    pub fn judge(&self, rules: &[Rule], value: &[u8]) -> Option<Verdict> {
+        let mut verdict = None;
+        for r in self.owners(rules, value) {
+            verdict = Some(self.owner(rules, r)?.judge(value)?);
+        }
+        verdict
+    }
+
+    /// Every prefix with the index of its rule (reads every rule's pattern).
+    pub fn all(&self, rules: &[Rule]) -> Vec<(Vec<u8>, usize)> {
+        (0..rules.len())
+            .filter_map(|r| Some((r, self.owner(rules, r)?)))
+            .flat_map(|(r, o)| o.prefixes.iter().map(move |p| (p.clone(), r)))
+            .collect()
+    }
+
+    fn owner(&self, rules: &[Rule], r: usize) -> Option<&Owner> {
+        self.owners[r]
+            .get_or_init(|| {
+                let rule = &rules[r];
+                let (hir, prefixes) = can_own(rule).then(|| rule_prefixes(rule))??;
                 let min_len = hir.properties().minimum_len().unwrap_or(0);
                 Some(Owner {
-                    rule: i,
                     prefixes,
                     hir,
                     min_len,
                     regex: OnceLock::new(),
                 })
             })
-            .collect();
-        ProviderPrefixes { owners }
+            .as_ref()
     }
+}
 
-    /// The index of the first rule whose prefix `value` starts with (letter case aside).
-    pub fn owner(&self, value: &[u8]) -> Option<usize> {
-        (self.owners.iter())
-            .find(|o| o.carried_by(value))
-            .map(|o| o.rule)
-    }
-
-    /// Whether `value`, which no provider rule took, is plainly not a token of the providers
-    /// whose prefix it carries (see the module documentation); `None` when it carries none or
-    /// may still be a token of one of them (two providers may share a prefix).
-    pub fn judge(&self, value: &[u8]) -> Option<Verdict> {
-        let mut verdict = None;
-        for owner in self.owners.iter().filter(|o| o.carried_by(value)) {
-            verdict = Some(owner.judge(value)?);
-        }
-        verdict
-    }
-
-    /// Every prefix with the index of its rule.
-    pub fn all(&self) -> impl Iterator<Item = (&[u8], usize)> {
-        (self.owners.iter()).flat_map(|o| o.prefixes.iter().map(|p| (p.as_slice(), o.rule)))
-    }
+/// A rule that judges values on its own: not generic, not bound to a path, not a decoder.
+fn can_own(r: &Rule) -> bool {
+    !r.generic && r.path.is_none() && r.decode.is_none() && !r.binary
 }
 
 impl Owner {
@@ -272,9 +330,8 @@ rules:
     fn prefixes_that_contain_a_keyword_count() {
         let s = set(RULES);
         let p = ProviderPrefixes::new(&s.rules);
-        let all: Vec<(String, &str)> = p
-            .all()
-            .map(|(q, i)| (String::from_utf8_lossy(q).into(), s.rules[i].id.as_str()))
+        let all: Vec<(String, &str)> = (p.all(&s.rules).into_iter())
+            .map(|(q, i)| (String::from_utf8_lossy(&q).into(), s.rules[i].id.as_str()))
             .collect();
         assert_eq!(
             all,
@@ -289,7 +346,8 @@ rules:
     fn owner_ignores_case_and_needs_the_prefix_at_the_start() {
         let s = set(RULES);
         let p = ProviderPrefixes::new(&s.rules);
-        let id = |v: &str| p.owner(v.as_bytes()).map(|i| s.rules[i].id.clone());
+        let id =
+            |v: &str| (p.owners(&s.rules, v.as_bytes()).first()).map(|&i| s.rules[i].id.clone());
         assert_eq!(id("acme_tok_short").as_deref(), Some("acme.token"));
         assert_eq!(
             id("ACME_TOK_Zq9vX2mK7pL4wR8n").as_deref(),
@@ -314,7 +372,7 @@ rules:
     fn judged_by_the_owner() {
         let s = set(RULES);
         let p = ProviderPrefixes::new(&s.rules);
-        let judge = |v: &str| p.judge(v.as_bytes());
+        let judge = |v: &str| p.judge(&s.rules, v.as_bytes());
         let token = "acme_tok_Zq9vX2mK7pL4wR8nZq9vX2mK7pL4wR";
         assert_eq!(judge(&token.to_uppercase()), Some(Verdict::WrongCase));
         assert_eq!(judge("acme_tok_Zq9vX2mK7pL4"), Some(Verdict::TooShort));
@@ -349,8 +407,11 @@ rules:
 "#);
         let p = ProviderPrefixes::new(&s.rules);
         // Too short for one, a plausible length (with a character neither expects) for the other.
-        assert_eq!(p.judge(b"acme_q8zk2m5x9wr4t7yb1nc6vh3js0dfg-"), None);
-        assert_eq!(p.judge(b"acme_q8zk2m"), Some(Verdict::TooShort));
+        assert_eq!(
+            p.judge(&s.rules, b"acme_q8zk2m5x9wr4t7yb1nc6vh3js0dfg-"),
+            None
+        );
+        assert_eq!(p.judge(&s.rules, b"acme_q8zk2m"), Some(Verdict::TooShort));
     }
 
     #[test]
@@ -389,14 +450,18 @@ mod builtin {
         let t = std::time::Instant::now();
         let p = ProviderPrefixes::new(&set.rules);
         let took = t.elapsed();
-        let all: Vec<String> = p
-            .all()
-            .map(|(q, i)| format!("{} {}", String::from_utf8_lossy(q), set.rules[i].id))
+        let prefixes = p.all(&set.rules);
+        let all: Vec<String> = (prefixes.iter())
+            .map(|(q, i)| format!("{} {}", String::from_utf8_lossy(q), set.rules[*i].id))
             .collect();
         if std::env::var_os("KEYHOUND_PRINT_PREFIXES").is_some() {
             eprintln!("{} prefixes in {took:?}\n{}", all.len(), all.join("\n"));
         }
-        let has = |q: &str| p.all().any(|(x, _)| x.eq_ignore_ascii_case(q.as_bytes()));
+        let has = |q: &str| {
+            prefixes
+                .iter()
+                .any(|(x, _)| x.eq_ignore_ascii_case(q.as_bytes()))
+        };
         for q in [
             "apify_api_",
             "xoxp-",

@@ -80,6 +80,12 @@ pub fn detect(name: &str, text: &str) -> Result<Kind, MergeError> {
     }
 }
 
+/// A shard with nothing to report writes an empty file: it goes with reports of any format and
+/// adds nothing to them.
+fn blank(text: &str) -> bool {
+    text.trim().is_empty()
+}
+
 /// A merged report, and what it holds (for the exit code).
 #[derive(Debug)]
 pub struct Merged {
@@ -94,11 +100,11 @@ pub struct Merged {
 /// Merges `reports` (name, text), which must all be of one format, into that format.
 pub fn merge(reports: &[(String, String)]) -> Result<Merged, MergeError> {
     let mut kind = None;
-    for (name, text) in reports {
+    for (name, text) in reports.iter().filter(|(_, t)| !blank(t)) {
         let k = detect(name, text)?;
         match kind {
             None => kind = Some(k),
-            Some(expected) if expected != k && !(k == Kind::Jsonl && text.trim().is_empty()) => {
+            Some(expected) if expected != k => {
                 return Err(MergeError::Mixed {
                     name: name.clone(),
                     found: k.name(),
@@ -225,7 +231,7 @@ fn merge_json(reports: &[(String, String)]) -> Result<Merged, MergeError> {
         errors: Vec<JsonError>,
     }
     let mut docs = Vec::new();
-    for (name, text) in reports {
+    for (name, text) in reports.iter().filter(|(_, t)| !blank(t)) {
         let doc: In<'_> = serde_json::from_str(text).map_err(|e| bad(name, e))?;
         docs.push((name, doc));
     }
@@ -315,7 +321,7 @@ fn merge_jsonl(reports: &[(String, String)]) -> Result<Merged, MergeError> {
 
 fn merge_sarif(reports: &[(String, String)]) -> Result<Merged, MergeError> {
     let mut logs = Vec::new();
-    for (name, text) in reports {
+    for (name, text) in reports.iter().filter(|(_, t)| !blank(t)) {
         let log: sarif::Log<'_> = serde_json::from_str(text).map_err(|e| bad(name, e))?;
         if log.runs.len() != 1 {
             return Err(bad(name, "expected one run"));

@@ -240,13 +240,36 @@ fn shards_split_a_list_and_merge_refuses_mixed_formats() {
     assert!(owners.values().all(|k| k.len() == 1), "{owners:?}");
     // JSON and JSON Lines do not mix.
     let json = scan(&home, root, &list, "json", None);
-    let jsonl = root.join("reports").join("jsonl-1-of-3.out");
+    let jsonl = (1..=3)
+        .map(|k| root.join("reports").join(format!("jsonl-{k}-of-3.out")))
+        .find(|p| std::fs::metadata(p).unwrap().len() > 0)
+        .unwrap();
     let out = keyhound(&home, root)
         .arg("merge")
         .arg(&json)
         .arg(&jsonl)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("merge reports of one format"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("merge reports of one format"), "{stderr}");
+    // A shard with nothing to report wrote an empty file: it goes with any format, first or
+    // last, and adds nothing.
+    let empty = root.join("reports").join("empty.out");
+    std::fs::write(&empty, "").unwrap();
+    let alone = keyhound(&home, root)
+        .arg("merge")
+        .arg(&json)
+        .output()
+        .unwrap();
+    for args in [[&empty, &json], [&json, &empty]] {
+        let out = keyhound(&home, root)
+            .arg("merge")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), alone.status.code(), "{stderr}");
+        assert!(out.stdout == alone.stdout, "{stderr}");
+    }
 }

@@ -241,7 +241,6 @@ impl Matcher {
         } = scratch;
         let mut line = windows::Line::default();
         let mut run = |pending: &mut windows::Pending, out: &mut Vec<Match>| {
-            // The windows come rule by rule: each rule's state is taken once for all of them.
             let mut lease = Lease::new(self, own);
             for (r, w) in pending.take_closed() {
                 if out.len() < MAX_MATCHES {
@@ -325,6 +324,7 @@ impl Matcher {
             }
             at = ended;
         }
+        lease.release();
     }
 
     /// Replaces each match of a decode rule by the matches found in its decoded text, placed at
@@ -425,6 +425,7 @@ impl Matcher {
             }
             input.set_start(next);
         }
+        lease.release();
     }
 
     /// The match of rule `r` whose regex matched `whole`: its secret read by the rule's check
@@ -608,8 +609,8 @@ fn capture(compiled: &CompiledRule, state: &mut RegexState, input: &Input<'_>) -
 /// A regex cache holds the lazy DFA states found so far, and finding them (determinisation)
 /// costs far more than using them: with a cache per thread and rule, every thread paid for
 /// the same states of the large generic patterns. Shared, the states one thread found serve
-/// all. A thread holds the shared state only while it searches one rule's windows in one
-/// input, and never waits for it.
+/// all. A thread holds the shared state only while it searches one window (so that it is
+/// free as often as can be), and never waits for it.
 struct Lease<'m> {
     matcher: &'m Matcher,
     own: &'m mut [Option<Box<RegexState>>],
@@ -629,6 +630,11 @@ impl<'m> Lease<'m> {
             own,
             held: Held::Nothing,
         }
+    }
+
+    /// Lets go of the state held (unlocking a shared one).
+    fn release(&mut self) {
+        self.held = Held::Nothing;
     }
 
     /// Rule `r`'s state, made on first use.

@@ -12,7 +12,9 @@ What it measures
      its file (identical files count together: Kingfisher reports one of several copies).
      Recall is over positives that are not placeholders (extract.placeholder_reason: EXAMPLE,
      xxxx, your_, fake, `...`, six repeated or ascending characters, a repeated unit, few
-     distinct characters); false positives are negatives with any finding.
+     distinct characters); false positives are negatives with any finding, split into those
+     where only generic rules fired (names and entropy, no provider format: is_generic) and
+     those where a provider rule fired.
   3. The leaky-repo corpus (/work/shared/corpora/leaky-repo) is scored with its score.py:
      risk lines found of 88 and line precision.
   4. Explainer placeholders (documentation-style values written for this check, such as a
@@ -195,6 +197,54 @@ def tools_from_args(args):
 
 # ---------------------------------------------------------------------------------- scoring
 
+# detect-secrets' detectors that know no provider format: a secret-named assignment
+# (KeywordDetector), random-looking strings (the two entropy plugins) and user:password in a
+# URL (BasicAuthDetector). Its other detectors (AWS, GitHub, Stripe, JWT ...) are formats.
+DS_GENERIC = {"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String",
+              "Basic Auth Credentials"}
+
+
+def is_generic(kind, rule):
+    """Whether a rule id is one of a tool's generic rules (no provider format).
+
+    keyhound: the `generic.` family (generic.yaml). gitleaks and Betterleaks: `generic-api-key`,
+    `generic-password`, `generic-credential-uri` ... (ids starting `generic-`). Kingfisher:
+    its own rules have no generic family, but it ships Betterleaks' rules as
+    `betterleaks.<id>`, `generic-credential-uri` among them. detect-secrets: DS_GENERIC."""
+    rule = rule or ""
+    if kind == "keyhound":
+        return rule.startswith("generic.")
+    if kind == "detect-secrets":
+        return rule in DS_GENERIC
+    if kind == "kingfisher":
+        rule = rule.split(".", 1)[1] if rule.startswith(("betterleaks.", "gitleaks.")) else rule
+    return rule.startswith("generic-")
+
+
+def fp_split(corpus, manifest, kind, keys, found):
+    """{project: Counter(generic=, provider=)} over the negatives flagged: `generic` when only
+    generic rules fired on the sample's file (or an identical one), else `provider`."""
+    fired = fired_rules(corpus, manifest, found)
+    out = defaultdict(Counter)
+    for s in manifest["samples"]:
+        if s["kind"] != "negative" or s["key"] not in keys:
+            continue
+        rules = fired[s["key"]]
+        family = "generic" if rules and all(is_generic(kind, r) for r in rules) else "provider"
+        for p in (s["project"], "all") if s["project"] != "explainers" else ("explainers",):
+            out[p][family] += 1
+    return out
+
+
+def fired_rules(corpus, manifest, found):
+    """{content key: rule ids reported in any file with that content}."""
+    sample_of = {str((corpus / s["file"]).resolve()): s for s in manifest["samples"]}
+    fired = defaultdict(set)
+    for p, rules in found.items():
+        if p in sample_of:
+            fired[sample_of[p]["key"]].update(r for r in rules if r)
+    return fired
+
 def detected_keys(corpus, manifest, found):
     by_file = {str((corpus / s["file"]).resolve()): s["key"] for s in manifest["samples"]}
     return {by_file[p] for p in found if p in by_file}
@@ -230,7 +280,7 @@ def pct(a, b):
     return f"{100 * a / b:.1f}%" if b else "—"
 
 
-def print_tables(manifest, scores, tools):
+def print_tables(manifest, scores, tools, splits=None):
     projects = [p for p, _, _ in SOURCES] + ["all"]
     names = [t[0] for t in tools]
     first = scores[names[0]]
@@ -246,12 +296,23 @@ def print_tables(manifest, scores, tools):
     for p in projects + ["explainers"]:
         cells = [f"{scores[n][p]['fp']} ({pct(scores[n][p]['fp'], scores[n][p]['neg'])})" for n in names]
         print(f"| {p} | {first[p]['neg']} | " + " | ".join(cells) + " |")
+    if splits:
+        print_fp_split(projects + ["explainers"], first, splits, names)
     print("\n### Rules/detectors with at least one non-placeholder positive found; placeholders flagged\n")
     print("| source | rules | placeholders | " + " | ".join(f"{n} rules / placeholders" for n in names) + " |")
     print("|---|---|---|" + "---|" * len(names))
     for p in projects:
         cells = [f"{scores[n][p]['rules_hit']} / {scores[n][p]['ph_hit']}" for n in names]
         print(f"| {p} | {first[p]['rules']} | {first[p]['ph']} | " + " | ".join(cells) + " |")
+
+
+def print_fp_split(projects, first, splits, names):
+    print("\n### False positives by rule family: only generic rules fired / a provider rule fired\n")
+    print("| source | negatives | " + " | ".join(f"{n} generic / provider" for n in names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for p in projects:
+        cells = [f"{splits[n][p]['generic']} / {splits[n][p]['provider']}" for n in names]
+        print(f"| {p} | {first[p]['neg']} | " + " | ".join(cells) + " |")
 
 
 def print_extraction(manifest):
@@ -271,7 +332,7 @@ def print_extraction(manifest):
 
 # ---------------------------------------------------------------------------------- lists
 
-def write_misses(corpus, manifest, name, keys, found, others):
+def write_misses(corpus, manifest, name, kind, keys, found, others):
     """misses-NAME.txt and false-positives-NAME.txt; `others` maps the other tools to the
     content keys they found, to say which misses some other tool finds."""
     miss = defaultdict(list)
@@ -294,18 +355,16 @@ def write_misses(corpus, manifest, name, keys, found, others):
             lines.append(f"  {s['file']}{ctx} shape {s['shape']} found by: {', '.join(by) or 'none'}")
         lines.append("")
     (corpus / f"misses-{name}.txt").write_text("\n".join(lines))
-    write_false_positives(corpus, manifest, name, keys, found)
+    write_false_positives(corpus, manifest, name, kind, keys, found)
     return miss, contexts
 
 
-def write_false_positives(corpus, manifest, name, keys, found):
-    sample_of = {str((corpus / s["file"]).resolve()): s for s in manifest["samples"]}
-    fired = defaultdict(set)
-    for p, rules in found.items():
-        if p in sample_of:
-            fired[sample_of[p]["key"]].update(r for r in rules if r)
+def write_false_positives(corpus, manifest, name, kind, keys, found):
+    fired = fired_rules(corpus, manifest, found)
     fps = [s for s in manifest["samples"] if s["kind"] == "negative" and s["key"] in keys]
-    lines = [f"# {name}: {len(fps)} negative samples flagged (source / rule: file <- rules that fired)", ""]
+    gen = sum(bool(fired[s["key"]]) and all(is_generic(kind, r) for r in fired[s["key"]]) for s in fps)
+    lines = [f"# {name}: {len(fps)} negative samples flagged (source / rule: file <- rules that fired)",
+             f"# only generic rules fired: {gen}; a provider rule fired: {len(fps) - gen}", ""]
     for s in sorted(fps, key=lambda s: (s["project"], s["rule"])):
         lines.append(f"{s['project']} / {s['rule']}: {s['file']} <- {', '.join(sorted(fired[s['key']]))}")
     (corpus / f"false-positives-{name}.txt").write_text("\n".join(lines) + "\n")
@@ -367,7 +426,7 @@ def main():
     else:
         manifest = build_corpus(corpus, args.seed)
     print_extraction(manifest)
-    scores, found, keys, misses = {}, {}, {}, {}
+    scores, found, keys, misses, splits = {}, {}, {}, {}, {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for tool in tools:
@@ -375,11 +434,12 @@ def main():
             found[tool[0]], _, _ = run_tool(tool, corpus / "samples", tmp)
             keys[tool[0]] = detected_keys(corpus, manifest, found[tool[0]])
             scores[tool[0]] = score(manifest, keys[tool[0]])
+            splits[tool[0]] = fp_split(corpus, manifest, tool[1], keys[tool[0]], found[tool[0]])
             print(f"{tool[0]}: scanned in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        for name in keys:
+        for name, kind, _ in tools:
             others = {o: k for o, k in keys.items() if o != name}
-            misses[name] = write_misses(corpus, manifest, name, keys[name], found[name], others)
-        print_tables(manifest, scores, tools)
+            misses[name] = write_misses(corpus, manifest, name, kind, keys[name], found[name], others)
+        print_tables(manifest, scores, tools, splits)
         explainer_check(manifest, scores, tools)
         for tool in tools:
             if tool[1] == "keyhound":

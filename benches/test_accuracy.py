@@ -11,6 +11,7 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accuracy  # noqa: E402
 import extract  # noqa: E402
 import goeval as g  # noqa: E402
 
@@ -103,6 +104,53 @@ class Placeholders(unittest.TestCase):
         # A Twitter bearer token (about 110 characters) starts with a run of A's by format.
         tail = "".join(rng.choice(alphabet) for _ in range(88))
         self.assertIsNone(extract.placeholder_reason("A" * 22 + tail))
+
+
+class FalsePositiveSplit(unittest.TestCase):
+    def test_generic_rule_ids_per_tool(self):
+        generic = [("keyhound", "generic.assignment"), ("keyhound", "generic.dotenv"),
+                   ("gitleaks", "generic-api-key"), ("betterleaks", "generic-password"),
+                   ("kingfisher", "betterleaks.generic-credential-uri"),
+                   ("detect-secrets", "Secret Keyword"), ("detect-secrets", "Hex High Entropy String")]
+        provider = [("keyhound", "cloudflare.origin-ca-key"), ("keyhound", "wordpress.auth-salt"),
+                    ("gitleaks", "cloudflare-api-key"), ("betterleaks", "jwt"),
+                    ("kingfisher", "betterleaks.jwt"), ("kingfisher", "kingfisher.aws.1"),
+                    ("kingfisher", "veles.secrets/cloudflareapitoken"),
+                    ("detect-secrets", "Stripe Access Key"), ("detect-secrets", "JSON Web Token")]
+        for kind, rule in generic:
+            self.assertTrue(accuracy.is_generic(kind, rule), (kind, rule))
+        for kind, rule in provider:
+            self.assertFalse(accuracy.is_generic(kind, rule), (kind, rule))
+
+    def test_split_counts_a_sample_as_provider_when_any_provider_rule_fired(self):
+        corpus = Path("/nonexistent-corpus")
+
+        def sample(project, n, kind="negative", key=None):
+            return {"project": project, "kind": kind, "file": f"samples/{project}/{n:05d}.txt",
+                    "key": key or f"{project}{n}", "placeholder": None, "rule": "r"}
+        samples = [sample("gitleaks", 0), sample("gitleaks", 1), sample("gitleaks", 2),
+                   sample("trufflehog", 0), sample("trufflehog", 1, key="same"),
+                   sample("trufflehog", 2, key="same"), sample("trufflehog", 3, kind="positive"),
+                   sample("explainers", 0)]
+        manifest = {"samples": samples}
+        path = lambda s: str((corpus / s["file"]).resolve())  # noqa: E731
+        found = {path(samples[0]): ["generic.assignment", "generic.dotenv"],
+                 path(samples[1]): ["generic.assignment", "cloudflare.origin-ca-key"],
+                 path(samples[3]): ["duo.secret-key"],
+                 # Identical files count together: the copy the tool did not report is
+                 # judged by the rules fired on the other.
+                 path(samples[4]): ["generic.password"],
+                 path(samples[6]): ["acme.token"],
+                 path(samples[7]): ["generic.assignment"]}
+        keys = accuracy.detected_keys(corpus, manifest, found)
+        split = accuracy.fp_split(corpus, manifest, "keyhound", keys, found)
+        self.assertEqual(split["gitleaks"], {"generic": 1, "provider": 1})
+        self.assertEqual(split["trufflehog"], {"generic": 2, "provider": 1})
+        self.assertEqual(split["all"], {"generic": 3, "provider": 2})
+        self.assertEqual(split["explainers"], {"generic": 1})
+        fp = accuracy.score(manifest, keys)
+        for p in ("gitleaks", "trufflehog", "all", "explainers"):
+            self.assertEqual(sum(split[p].values()), fp[p]["fp"], p)
 
 
 if __name__ == "__main__":

@@ -203,3 +203,218 @@ fn stdin_has_no_path_so_path_rules_stay_silent() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{v}");
 }
+
+/// Writes `(path, content)` files, scans them and returns `(path, rule)` of each finding, with
+/// the secret's length.
+fn scan_files(files: &[(&str, &str)]) -> Vec<(String, String, u64)> {
+    let tmp = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        write(tmp.path(), path, content.as_bytes());
+    }
+    let (_, v) = scan_tree(tmp.path());
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["secret_length"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn hit(path: &str, rule: &str, len: u64) -> (String, String, u64) {
+    (path.to_string(), rule.to_string(), len)
+}
+
+#[test]
+fn a_hand_written_git_credential_line_keeps_at_signs_in_user_and_password() {
+    // The host follows the last `@`: the password is `hun#@ter2` (9 characters).
+    let line = "https://ada@acme.example:hun#@ter2@git.acme.internal\n";
+    let found = scan_files(&[
+        ("home/.git-credentials", line),
+        // No password: an e-mail address as the user name, a port.
+        (
+            "home/.config/git/credentials",
+            "https://ada@acme.example@git.acme.internal\nhttps://ada@git.acme.internal:8443/x\n",
+        ),
+    ]);
+    assert_eq!(
+        found,
+        [hit("home/.git-credentials", "git.credential-store", 9)]
+    );
+}
+
+#[test]
+fn robo3t_connection_files_report_database_and_ssh_passwords() {
+    let conn = "{\n \"connections\" : [\n  {\n   \"credentials\" : [\n    {\n     \"userName\" : \"report\",\n     \"userPassword\" : \"hunter2\"\n    }\n   ],\n   \"sshUserPassword\" : \"tr0ub4d\",\n   \"sshPassphrase\" : \"\",\n   \"savePassword\" : true\n  }\n ]\n}\n";
+    let found = scan_files(&[
+        (".3T/robo-3t/1.4.4/robo3t.json", conn),
+        ("config/mongo.json", conn),
+    ]);
+    assert_eq!(
+        found,
+        [
+            hit(
+                ".3T/robo-3t/1.4.4/robo3t.json",
+                "robo3t.connection-password",
+                7
+            ),
+            hit(
+                ".3T/robo-3t/1.4.4/robo3t.json",
+                "robo3t.connection-password",
+                7
+            ),
+        ]
+    );
+}
+
+#[test]
+fn editor_sftp_files_report_passwords_but_not_a_commented_template() {
+    let ftpconfig = "{\n    \"protocol\": \"sftp\",\n    \"user\": \"www\",\n    \"pass\": \"hunter2\",\n    \"promptForPass\": false,\n    \"passphrase\": \"tr0ub4d\"\n}\n";
+    let vscode = "{\n    \"host\": \"deploy.acme.internal\",\n    \"username\": \"www\",\n    \"password\": \"hunter2\"\n}\n";
+    // Sublime SFTP's template, as it is written.
+    let sublime = "{\n    \"type\": \"sftp\",\n    \"user\": \"username\",\n    //\"password\": \"hunter2\",\n    \"remote_path\": \"/var/www/\"\n}\n";
+    let found = scan_files(&[
+        ("site/.ftpconfig", ftpconfig),
+        ("site/.vscode/sftp.json", vscode),
+        ("site/sftp-config.json", sublime),
+        ("site/.vscode/settings.json", vscode),
+    ]);
+    assert_eq!(
+        found,
+        [
+            hit("site/.ftpconfig", "editor-sftp.password", 7),
+            hit("site/.ftpconfig", "editor-sftp.password", 7),
+            hit("site/.vscode/sftp.json", "editor-sftp.password", 7),
+        ]
+    );
+}
+
+#[test]
+fn voice_chat_server_configs_report_their_passwords() {
+    let ventrilo = "[Server]\nName=Guild\nAdminPassword=hunter2\nPassword=tr0ub4d\nSendBuffer=0\n";
+    let murmur = "; icesecretwrite=\nicesecretwrite=\nport=64738\nserverpassword=hunter2\n";
+    let found = scan_files(&[
+        ("srv/ventrilo_srv.ini", ventrilo),
+        ("srv/murmur.ini", murmur),
+        ("srv/server.ini", ventrilo),
+        ("srv/game.ini", murmur),
+    ]);
+    assert_eq!(
+        found,
+        [
+            hit("srv/murmur.ini", "mumble.server-password", 7),
+            hit("srv/ventrilo_srv.ini", "ventrilo.server-password", 7),
+            hit("srv/ventrilo_srv.ini", "ventrilo.server-password", 7),
+        ]
+    );
+}
+
+#[test]
+fn php_application_configs_report_database_passwords_whatever_their_strength() {
+    let wp = "<?php\ndefine( 'DB_USER', 'blog' );\ndefine( 'DB_PASSWORD', 'hunter2' );\n";
+    let phpbb = "<?php\n$dbuser = 'forum';\n$dbpasswd = 'hunter2';\n";
+    let joomla =
+        "<?php\nclass JConfig {\n\tpublic $user = 'site';\n\tpublic $password = 'hunter2';\n}\n";
+    let mediawiki = "<?php\n$wgDBuser = \"wiki\";\n$wgDBpassword = \"hunter2\";\n";
+    let drupal = "<?php\n$databases['default']['default'] = array (\n  'username' => 'site',\n  'password' => 'hunter2',\n);\n";
+    let found = scan_files(&[
+        ("blog/wp-config.php", wp),
+        ("forum/config.php", phpbb),
+        ("cms/configuration.php", joomla),
+        ("wiki/LocalSettings.php", mediawiki),
+        ("web/sites/default/settings.php", drupal),
+        // The same lines in other files, and the distributed templates.
+        ("blog/wp-config-sample.php", wp),
+        (
+            "blog2/wp-config.php",
+            "define( 'DB_PASSWORD', 'password_here' );\ndefine( 'DB_PASSWORD', getenv('DB_PASSWORD') );\n",
+        ),
+        ("forum/includes/db.php", phpbb),
+        ("web/sites/default/default.settings.php", " *   'password' => 'hunter2',\n"),
+        ("web/lib/settings.php", drupal),
+    ]);
+    assert_eq!(
+        found,
+        [
+            hit("blog/wp-config.php", "wordpress.db-password", 7),
+            hit("cms/configuration.php", "joomla.configuration-password", 7),
+            hit("forum/config.php", "phpbb.db-password", 7),
+            hit(
+                "web/sites/default/settings.php",
+                "drupal.settings-db-password",
+                7
+            ),
+            hit(
+                "wiki/LocalSettings.php",
+                "mediawiki.localsettings-secret",
+                7
+            ),
+        ]
+    );
+}
+
+#[test]
+fn shell_startup_and_history_files_report_exported_passwords() {
+    let profile = "export PATH=$PATH:/usr/local/bin\nexport MLAB_PASS='hunter2'\nexport SSH_ASKPASS=/usr/bin/ssh-askpass\nexport DB_PASSWORD=\"$(pass show db)\"\nexport REQUIRE_PASSWORD=1\n";
+    let history =
+        ": 1700000000:0;export PGPASSWORD=tr0ub4d\n: 1700000001:0;psql -h db.acme.internal\n";
+    let found = scan_files(&[
+        ("home/.bash_profile", profile),
+        ("home/.zsh_history", history),
+        ("scripts/deploy.sh", profile),
+        ("scripts/notes.txt", history),
+    ]);
+    assert_eq!(
+        found,
+        [
+            hit("home/.bash_profile", "shell.profile-password", 7),
+            hit("home/.zsh_history", "shell.profile-password", 7),
+        ]
+    );
+}
+
+#[test]
+fn mail_client_configs_report_their_passwords() {
+    let msmtp = "account work\nhost smtp.acme.internal\nuser ada\npassword hunter2\n";
+    let msmtp_eval = "account work\npasswordeval \"pass show mail\"\n";
+    let mutt = "set imap_user = \"ada@acme.example\"\nset imap_pass = \"hunter2\"\nset smtp_pass = `pass show mail`\n";
+    let fetchmail = "poll imap.acme.internal protocol IMAP user \"ada\" password \"hunter2\" ssl\n";
+    let found = scan_files(&[
+        ("home/.msmtprc", msmtp),
+        ("home/.config/msmtp/config", msmtp_eval),
+        ("home/.muttrc", mutt),
+        ("home/.fetchmailrc", fetchmail),
+        ("docs/msmtprc.example", msmtp),
+        ("docs/mail.txt", fetchmail),
+    ]);
+    assert_eq!(
+        found,
+        [
+            hit("home/.fetchmailrc", "fetchmail.password", 7),
+            hit("home/.msmtprc", "msmtp.password", 7),
+            hit("home/.muttrc", "mutt.password", 7),
+        ]
+    );
+}
+
+#[test]
+fn legacy_dbeaver_data_sources_report_connection_passwords() {
+    let xml = "<data-sources>\n\t<data-source id=\"pg-1\" provider=\"postgresql\" save-password=\"true\">\n\t\t<connection host=\"db.acme.internal\" port=\"5432\" user=\"report\" password=\"hunter2\"/>\n\t</data-source>\n</data-sources>\n";
+    let found = scan_files(&[
+        ("General/.dbeaver-data-sources.xml", xml),
+        ("config/data-sources.xml", xml),
+    ]);
+    assert_eq!(
+        found,
+        [hit(
+            "General/.dbeaver-data-sources.xml",
+            "dbeaver.legacy-data-source-password",
+            7
+        )]
+    );
+}

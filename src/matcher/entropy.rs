@@ -1,5 +1,5 @@
 //! Randomness measures for captured values: Shannon entropy, runs of one character and
-//! sequences (`abcdef`, `654321`, `a1b2c3d4e5f6`).
+//! sequences (`abcdef`, `654321`, `a1b2c3d4e5f6`), with gaps (`ABC123DEF456GHI789`).
 
 /// Shannon entropy in bits per byte of `s` (0 for empty input; at most 8).
 pub fn shannon(s: &[u8]) -> f64 {
@@ -78,6 +78,35 @@ pub fn longest_sequence(s: &[u8]) -> usize {
     straight.max(interleaved)
 }
 
+/// The longest sequence (as in `longest_sequence`) of the letters alone or of the digits
+/// alone, whatever stands between them: the alphabet walked through by hand, in groups or in
+/// either case (`ABC123DEF456GHI`, `a1B2c3D4e5F6g7H8`, `Aa1Bb2Cc3Dd4`: letters `abcdefghi`,
+/// digits `123456`). Letters are compared without case, and a letter or digit repeated at once
+/// counts once. A random key of 40 base62 characters holds such a sequence of eight with a
+/// probability of about one in 10^8; hex has six letters, and a hex key of 64 digits holds
+/// eight digits in sequence with a probability of about one in 10^5.
+pub fn gapped_sequence(s: &[u8]) -> usize {
+    let walk = |class: fn(&u8) -> bool| {
+        let mut best = 0;
+        let (mut run, mut dir, mut prev) = (0usize, 0i16, None::<u8>);
+        for b in s.iter().filter(|b| class(b)).map(u8::to_ascii_lowercase) {
+            match prev {
+                Some(p) if p == b => continue,
+                Some(p) if (b as i16 - p as i16).abs() == 1 => {
+                    let d = b as i16 - p as i16;
+                    run = if run > 1 && d == dir { run + 1 } else { 2 };
+                    dir = d;
+                }
+                _ => run = 1,
+            }
+            prev = Some(b);
+            best = best.max(run);
+        }
+        best
+    };
+    walk(u8::is_ascii_alphabetic).max(walk(u8::is_ascii_digit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +139,42 @@ mod tests {
         assert_eq!(longest_sequence(b"abcba"), 3);
         assert_eq!(longest_sequence(b"789:;<"), 3);
         assert_eq!(longest_sequence(b"Zq9vX2mK7pL4wR8n"), 1);
+    }
+
+    #[test]
+    fn gapped_sequences() {
+        assert_eq!(gapped_sequence(b""), 0);
+        assert_eq!(gapped_sequence(b"ABC123DEF456GHI789"), 9);
+        assert_eq!(gapped_sequence(b"xbc123def456ghi789jkl012mno345"), 14);
+        assert_eq!(gapped_sequence(b"a1B2c3D4e5F6g7H8i9J0"), 10);
+        assert_eq!(gapped_sequence(b"Aa1Bb2Cc3Dd4Ee5Ff6Gg7H"), 8);
+        assert_eq!(gapped_sequence(b"SBX-1a2b3c4d-5e6f-7a8b-9c0d"), 9);
+        assert_eq!(gapped_sequence(b"zyx-987-wvu-654"), 6);
+        // Steps of two are no sequence (`xYz` is one of three); a change of direction starts a
+        // new one.
+        assert_eq!(gapped_sequence(b"aB3dE6gH9jK2mN5qR8tV1xY4zC7fG0iL"), 3);
+        assert_eq!(gapped_sequence(b"abcba"), 3);
+    }
+
+    #[test]
+    fn random_keys_hold_no_long_gapped_sequence() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |alphabet: &[u8]| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            alphabet[(x % alphabet.len() as u64) as usize]
+        };
+        let base62 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        for (alphabet, len) in [(&base62[..], 40), (b"0123456789abcdef", 64)] {
+            for _ in 0..5000 {
+                let key: Vec<u8> = (0..len).map(|_| next(alphabet)).collect();
+                assert!(
+                    gapped_sequence(&key) < 8,
+                    "{}",
+                    String::from_utf8_lossy(&key)
+                );
+            }
+        }
     }
 }

@@ -3,8 +3,9 @@
 //! says makes it a credential:
 //!
 //! - it is assigned to a secret-named variable (`API_TOKEN=`, `"access_token": `), sent in a
-//!   header (`Authorization: Bearer`, `X-Auth-Token:`) or a URL parameter (`?jwt=`), or is the
-//!   whole of its input (a token file, a decoded base64 value);
+//!   header (`Authorization: Bearer`, `X-Auth-Token:`), a cookie (`Cookie: id=`) or a URL
+//!   parameter (`?jwt=`), passed to a secret-named option (`--token`), or is the whole of its
+//!   input (a token file, a decoded base64 value);
 //! - or its payload carries credential claims: scopes, roles, permissions, a client id, a
 //!   Kubernetes service account.
 //!
@@ -128,13 +129,14 @@ fn credential_claim(key: &str) -> bool {
     CLAIMS.contains(&k.as_str()) || k.starts_with("kubernetes.io") || k.ends_with("/claims")
 }
 
-/// The label right before a token on its line: a secret-named assignment, an authorization
-/// header, a URL parameter or an XML element.
+/// The label right before a token on its line: a secret-named assignment (with an optional
+/// `Bearer`/`JWT`/`Token` scheme inside the quotes), an authorization header, a URL parameter, a
+/// cookie of any name, a secret-named command-line option or an XML element.
 fn label_regex() -> &'static meta::Regex {
     static RE: OnceLock<meta::Regex> = OnceLock::new();
     RE.get_or_init(|| {
         crate::rules::build_regex(
-            r#"(?i)(?:(?:token|auth|bearer|jwt|key|secret|session|cookie|credential|assertion|passw|pwd|access|refresh)[\w.-]*["'\])]*[ \t]*(?:=>|:=|::=|\?=|[:=(,])[ \t]*(?:[frbu]|@)?["'`]?|bearer[ \t]+|[?&#;][\w.\[\]-]+=|<[\w.:-]*(?:token|jwt|key|secret|auth)[\w.:-]*>[ \t]*)$"#,
+            r#"(?i)(?:(?:token|auth|bearer|jwt|key|secret|session|cookie|credential|assertion|passw|pwd|access|refresh)[\w.-]*["'\])]*[ \t]*(?:=>|:=|::=|\?=|[:=(,])[ \t]*(?:[frbu]|@)?["'`]?(?:(?:bearer|jwt|token)[ \t]+)?|bearer[ \t]+|[?&#;][\w.\[\]-]+=|cookie["']?[ \t]*[:=][ \t]*["'`]?(?:[^\s;=]+=[^\s;]*;[ \t]*)*[^\s;=]+=|--?(?:[\w-]*[_-])?(?:token|jwt|auth|bearer|session|cookie|key|secret|credentials?|assertion)(?:[ \t]+|=)["']?|<[\w.:-]*(?:token|jwt|key|secret|auth)[\w.:-]*>[ \t]*)$"#,
         )
         .expect("the JWT label pattern compiles")
     })
@@ -316,6 +318,11 @@ mod tests {
             format!("wss://rt.acme.io/socket?jwt={t}&v=2"),
             format!("X-Auth-Token: {t}"),
             format!("const sessionJwt = `{t}`;"),
+            format!("Cookie: id={t}; theme=dark"),
+            format!("document.cookie = \"lang=en; sid={t}\""),
+            format!(r#"headers = {{"Authorization": "JWT {t}"}}"#),
+            format!("python cli.py --token {t} --verbose"),
+            format!("deploy --api-key={t}"),
             t.clone(),
         ] {
             let v = judge(&candidate(line.as_bytes(), &t), NOW);
@@ -332,6 +339,16 @@ mod tests {
         assert!(judge(&candidate(line.as_bytes(), &plain), NOW).is_none());
         let line = format!("Authorization: Basic {plain}");
         assert!(judge(&candidate(line.as_bytes(), &plain), NOW).is_none());
+        // A bare command-line argument and an option that names no secret.
+        for line in [
+            format!("python cli.py {plain}"),
+            format!("python cli.py --input {plain}"),
+        ] {
+            assert!(
+                judge(&candidate(line.as_bytes(), &plain), NOW).is_none(),
+                "{line}"
+            );
+        }
         let sa = token(
             r#"{"alg":"RS256","kid":"k1"}"#,
             r#"{"iss":"kubernetes/serviceaccount","kubernetes.io/serviceaccount/namespace":"ops"}"#,

@@ -511,6 +511,12 @@ impl Matcher {
             if ignore.is_some_and(|i| i.is_match(secret)) {
                 return None;
             }
+            // A value with a provider's prefix is that provider's rule's to judge: it did not
+            // take this one (or it would have won over the generic rule). Plainly not one of
+            // its tokens (wrong case, too short, a token with text glued on): no finding.
+            if !rule.skip_global_filters && self.rules.provider_prefix_verdict(secret).is_some() {
+                return None;
+            }
             // A rule that inspects its matches judges the value itself.
             if rule.inspect.is_none() && !generic::plausible_secret(secret) {
                 return None;
@@ -761,6 +767,37 @@ rules:
         assert_eq!(got, vec![("test.token".into(), "tok_A1b2C3d4E5f6".into())]);
         let got = secrets(&m, b"token = \"Zq9vX2mK7pL4\"");
         assert_eq!(got, vec![("generic.assign".into(), "Zq9vX2mK7pL4".into())]);
+    }
+
+    #[test]
+    fn generic_rules_leave_provider_prefixed_values_to_the_provider() {
+        let m = matcher(
+            r#"
+provider: Test
+rules:
+  - id: acme.token
+    name: Acme token
+    keywords: [acme_tok_]
+    pattern: '\b(acme_tok_[A-Za-z0-9]{30})\b'
+    examples: ['acme_tok_Zq9vX2mK7pL4wR8nZq9vX2mK7pL4wR']
+  - id: generic.assign
+    name: Generic
+    keywords: [token]
+    pattern: 'token\s*=\s*"([^"]{8,})"'
+    generic: true
+    examples: ['token = "a1b2c3d4e5"']
+"#,
+        );
+        let token = "acme_tok_Zq9vX2mK7pL4wR8nZq9vX2mK7pL4wR";
+        let found = |v: &str| secrets(&m, format!("token = \"{v}\"").as_bytes());
+        assert_eq!(found(token), vec![("acme.token".into(), token.into())]);
+        // Not a token of the provider: the prefix in the wrong case, cut short, a suffix.
+        assert!(found(&token.to_uppercase()).is_empty());
+        assert!(found(&token[..20]).is_empty());
+        assert!(found(&format!("{token}_extra")).is_empty());
+        // The provider's prefix and length, characters its rule does not expect: reported.
+        let odd = "acme_tok_zq9vx2mk7pl4wr8n=q9vx2mk7pl4wr";
+        assert_eq!(found(odd), vec![("generic.assign".into(), odd.into())]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod gitleaks;
 mod locate;
 pub mod pattern;
+pub mod prefixes;
 pub mod syntax;
 pub use crate::text;
 pub mod validation;
@@ -590,6 +591,8 @@ pub struct RuleSet {
     pub imports: Vec<gitleaks::ImportReport>,
     /// Rule id → index in `rules`.
     index: std::collections::HashMap<String, usize>,
+    /// The provider prefixes of `rules`, read on first use (`provider_prefix_verdict`).
+    prefixes: OnceLock<prefixes::ProviderPrefixes>,
 }
 
 /// A rule file to load: a display name (path) and its text.
@@ -837,10 +840,19 @@ impl RuleSet {
         self.index = (self.rules.iter().enumerate())
             .map(|(i, r)| (r.id.clone(), i))
             .collect();
+        self.prefixes = OnceLock::new();
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.index.get(id).map(|&i| &self.rules[i])
+    }
+
+    /// Why `value` is plainly not a token of the provider whose prefix it carries, a value no
+    /// provider rule took (`prefixes`): then it is no generic finding either.
+    pub fn provider_prefix_verdict(&self, value: &[u8]) -> Option<prefixes::Verdict> {
+        self.prefixes
+            .get_or_init(|| prefixes::ProviderPrefixes::new(&self.rules))
+            .judge(&self.rules, value)
     }
 }
 

@@ -393,84 +393,10 @@ impl Table {
         if patterns.iter().any(|p| p.is_empty()) {
             return None;
         }
-        // Columns: one per distinct (case-folded) keyword byte, plus column 0 for the rest.
-        let mut classes = [0u8; 256];
-        let mut n_classes = 1usize;
-        for &b in patterns.iter().flatten() {
-            let b = b.to_ascii_lowercase();
-            if classes[b as usize] == 0 {
-                if n_classes > 255 {
-                    return None;
-                }
-                let c = n_classes as u8;
-                classes[b as usize] = c;
-                classes[b.to_ascii_uppercase() as usize] = c;
-                n_classes += 1;
-            }
-        }
-        let stride = n_classes;
-
-        // The trie. Row `s` holds state `s`'s transitions; 0 (the root, which is nobody's
-        // child) marks a missing one until the rows are completed below.
-        let most = 1 + patterns.iter().map(Vec::len).sum::<usize>();
-        let mut trans: Vec<u32> = Vec::with_capacity(most * stride);
-        trans.resize(stride, 0);
-        let mut own: Vec<Vec<u32>> = Vec::with_capacity(most);
-        own.push(Vec::new());
-        for (p, pat) in patterns.iter().enumerate() {
-            let mut s = 0usize;
-            for &b in pat {
-                let at = s * stride + classes[b as usize] as usize;
-                s = match trans[at] {
-                    0 => {
-                        let t = own.len();
-                        own.push(Vec::new());
-                        trans.resize(trans.len() + stride, 0);
-                        trans[at] = u32::try_from(t).ok()?;
-                        t
-                    }
-                    t => t as usize,
-                };
-            }
-            own[s].push(p as u32);
-        }
-        let states = own.len();
-
-        // Breadth-first: each state's failure link and missing transitions come from its
-        // failure state, which is shallower and so already complete; so do its matches.
-        let mut fail = vec![0u32; states];
-        let mut matches: Vec<Vec<u32>> = vec![Vec::new(); states];
-        let mut order: Vec<u32> = Vec::with_capacity(states);
-        order.extend(trans[..stride].iter().filter(|&&t| t != 0));
-        let mut i = 0;
-        let mut children: Vec<(usize, u32)> = Vec::new();
-        while i < order.len() {
-            let s = order[i] as usize;
-            i += 1;
-            let f = fail[s] as usize;
-            let mut m = std::mem::take(&mut own[s]);
-            m.extend_from_slice(&matches[f]);
-            matches[s] = m;
-            // The row is the failure state's, but for the trie's own transitions (whose
-            // targets fail to where the failure state goes).
-            let row = s * stride..(s + 1) * stride;
-            children.clear();
-            children.extend(
-                trans[row.clone()]
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &t)| t != 0)
-                    .map(|(c, &t)| (c, t)),
-            );
-            trans.copy_within(f * stride..(f + 1) * stride, row.start);
-            for &(c, t) in &children {
-                fail[t as usize] = trans[row.start + c];
-                trans[row.start + c] = t;
-                order.push(t);
-            }
-        }
-        // The root's children fail to the root; its missing transitions stay at the root.
-        // (Its children were handled above with `fail` 0 and the root's own row.)
+        let (classes, stride) = byte_classes(patterns)?;
+        let (mut trans, own) = trie(patterns, &classes, stride)?;
+        let (matches, order) = complete(&mut trans, own, stride);
+        let states = matches.len();
 
         // Renumber: the root, then the other states breadth-first; match states last.
         let mut number = vec![0u32; states];
@@ -510,6 +436,99 @@ impl Table {
             match_pats,
         })
     }
+}
+
+/// The table's columns: one per distinct (case-folded) keyword byte, plus column 0 for the
+/// rest; with their number. `None` past 256 columns.
+fn byte_classes(patterns: &[Vec<u8>]) -> Option<([u8; 256], usize)> {
+    let mut classes = [0u8; 256];
+    let mut n_classes = 1usize;
+    for &b in patterns.iter().flatten() {
+        let b = b.to_ascii_lowercase();
+        if classes[b as usize] == 0 {
+            if n_classes > 255 {
+                return None;
+            }
+            let c = n_classes as u8;
+            classes[b as usize] = c;
+            classes[b.to_ascii_uppercase() as usize] = c;
+            n_classes += 1;
+        }
+    }
+    Some((classes, n_classes))
+}
+
+/// The keywords' trie: row `s` of the transitions holds state `s`'s children, 0 (the root,
+/// which is nobody's child) marking a missing one; and each state's own keywords.
+fn trie(
+    patterns: &[Vec<u8>],
+    classes: &[u8; 256],
+    stride: usize,
+) -> Option<(Vec<u32>, Vec<Vec<u32>>)> {
+    let most = 1 + patterns.iter().map(Vec::len).sum::<usize>();
+    let mut trans: Vec<u32> = Vec::with_capacity(most * stride);
+    trans.resize(stride, 0);
+    let mut own: Vec<Vec<u32>> = Vec::with_capacity(most);
+    own.push(Vec::new());
+    for (p, pat) in patterns.iter().enumerate() {
+        let mut s = 0usize;
+        for &b in pat {
+            let at = s * stride + classes[b as usize] as usize;
+            s = match trans[at] {
+                0 => {
+                    let t = own.len();
+                    own.push(Vec::new());
+                    trans.resize(trans.len() + stride, 0);
+                    trans[at] = u32::try_from(t).ok()?;
+                    t
+                }
+                t => t as usize,
+            };
+        }
+        own[s].push(p as u32);
+    }
+    Some((trans, own))
+}
+
+/// Turns the trie into the DFA in place. Breadth-first, each state's failure link and missing
+/// transitions come from its failure state, which is shallower and so already complete; so do
+/// its matches. Returns each state's matches and the states in breadth-first order (the root
+/// left out).
+fn complete(trans: &mut [u32], mut own: Vec<Vec<u32>>, stride: usize) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let states = own.len();
+    let mut fail = vec![0u32; states];
+    let mut matches: Vec<Vec<u32>> = vec![Vec::new(); states];
+    let mut order: Vec<u32> = Vec::with_capacity(states);
+    // The root's children fail to the root; its missing transitions stay at the root.
+    order.extend(trans[..stride].iter().filter(|&&t| t != 0));
+    let mut i = 0;
+    let mut children: Vec<(usize, u32)> = Vec::new();
+    while i < order.len() {
+        let s = order[i] as usize;
+        i += 1;
+        let f = fail[s] as usize;
+        let mut m = std::mem::take(&mut own[s]);
+        m.extend_from_slice(&matches[f]);
+        matches[s] = m;
+        // The row is the failure state's, but for the trie's own transitions (whose
+        // targets fail to where the failure state goes).
+        let row = s * stride..(s + 1) * stride;
+        children.clear();
+        children.extend(
+            trans[row.clone()]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &t)| t != 0)
+                .map(|(c, &t)| (c, t)),
+        );
+        trans.copy_within(f * stride..(f + 1) * stride, row.start);
+        for &(c, t) in &children {
+            fail[t as usize] = trans[row.start + c];
+            trans[row.start + c] = t;
+            order.push(t);
+        }
+    }
+    (matches, order)
 }
 
 impl Steps for Table {

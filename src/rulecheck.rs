@@ -67,7 +67,7 @@ pub fn check(
                 message,
             })
         };
-        if let Err(e) = rule.compiled() {
+        if let Err(e) = rule.compile_all() {
             fail(format!("pattern does not compile: {e}"));
             continue;
         }

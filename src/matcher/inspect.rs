@@ -75,12 +75,13 @@ pub(super) fn apply(
     let compiled = rule.compiled().ok()?;
     let whole = caps.get_match()?.range();
     let host = compiled
-        .regex
         .group_info()
         .to_index(regex_automata::PatternID::ZERO, "host")
         .and_then(|g| caps.get_group(g))
         .map(|s| s.range());
-    let weak = compiled
+    let weak = rule
+        .extras()
+        .ok()?
         .weak
         .as_ref()
         .is_some_and(|w| w.is_match(&hay[secret.clone()]));

@@ -1,9 +1,9 @@
 //! The keyword prefilter: every occurrence of every rule keyword, ASCII case-insensitively,
 //! including overlapping ones.
 //!
-//! The automaton is Aho-Corasick's, built by the `aho-corasick` crate: first its contiguous
-//! NFA, cheap to build; once enough input has been seen, its DFA, re-laid out here as a
-//! dense table (`Table`) that the hot loop walks directly.
+//! Small inputs are searched without an automaton (`Small`, which costs nothing to set up);
+//! once enough input has been seen, an Aho-Corasick DFA is built here as a dense table
+//! (`Table`) that the hot loop walks directly.
 //!
 //! A DFA search is bound by the latency of one table lookup per byte, because each step
 //! depends on the state the previous step produced. So inputs are cut into four lanes that
@@ -29,16 +29,20 @@ const MIN_LANED: usize = 2 * 1024;
 /// Input walked per batch: the hits buffered at any time are those of one batch.
 pub const BATCH: usize = 64 * 1024;
 
-/// Input scanned with the NFA before the DFA is built. Building the DFA for a few hundred
-/// keywords costs several milliseconds, as much as the NFA needs for about a megabyte, so a
-/// pre-commit scan of a few staged files never pays for it and a tree scan pays once.
-const DFA_AFTER_BYTES: u64 = 1 << 20;
+/// Input scanned without an automaton (`Small`) before the DFA table is built. The table
+/// for the built-in keywords takes 2-3 ms to build and then walks about a gigabyte a second;
+/// `Small` costs nothing to set up and walks about 80 MB a second. So a pre-commit scan of a
+/// few staged files never builds the table, and a tree scan builds it early.
+const DFA_AFTER_BYTES: u64 = 64 << 10;
 
-/// The keyword automaton: a contiguous NFA used first; a DFA table, several times faster per
-/// byte, built once enough input has been seen.
+/// The keyword matcher: `Small` first, then a DFA table (`Table`), built once enough input has
+/// been seen. The `aho-corasick` crate's NFA stands in for the table when keywords have a
+/// shape the table cannot hold (more than 255 distinct bytes, an empty keyword).
 pub struct Keywords {
     patterns: Vec<Vec<u8>>,
-    nfa: NFA,
+    small: Small,
+    /// Built up front when the table cannot be, so that its errors show at once.
+    nfa: Option<NFA>,
     table: OnceLock<Option<Table>>,
     seen: AtomicU64,
     overlap: usize,
@@ -49,20 +53,34 @@ pub struct Keywords {
 #[derive(Clone, Default)]
 pub struct KeywordScratch {
     lanes: [Vec<(u32, u32)>; 4],
+    /// `Small`'s hits of one batch: (end, start, pattern).
+    small: Vec<(u32, u32, u32)>,
 }
 
 impl Keywords {
     pub fn new<P: AsRef<[u8]>>(patterns: &[P]) -> Result<Keywords, aho_corasick::BuildError> {
-        let nfa = aho_corasick::nfa::contiguous::Builder::new()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            // Without a prefilter, start states are not "special", so the hot loop only stops
-            // on matches.
-            .prefilter(false)
-            .build(patterns)?;
-        let overlap = nfa.max_pattern_len().saturating_sub(1);
+        let patterns: Vec<Vec<u8>> = patterns.iter().map(|p| p.as_ref().to_vec()).collect();
+        let nfa = match Table::fits(&patterns) {
+            true => None,
+            false => Some(
+                aho_corasick::nfa::contiguous::Builder::new()
+                    .match_kind(MatchKind::Standard)
+                    .ascii_case_insensitive(true)
+                    // Without a prefilter, start states are not "special", so the hot loop
+                    // only stops on matches.
+                    .prefilter(false)
+                    .build(&patterns)?,
+            ),
+        };
+        let overlap = patterns
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .saturating_sub(1);
         Ok(Keywords {
-            patterns: patterns.iter().map(|p| p.as_ref().to_vec()).collect(),
+            small: Small::new(&patterns),
+            patterns,
             nfa,
             table: OnceLock::new(),
             seen: AtomicU64::new(0),
@@ -77,8 +95,8 @@ impl Keywords {
         let _ = self.table(0);
     }
 
-    /// The DFA table, once enough input has gone through the NFA (or `None` if it cannot be
-    /// built, in which case the NFA goes on serving).
+    /// The DFA table, once enough input has been seen (`None` before, or if it cannot be
+    /// built, in which case the NFA serves).
     fn table(&self, len: usize) -> Option<&Table> {
         if let Some(t) = self.table.get() {
             return t.as_ref();
@@ -92,16 +110,43 @@ impl Keywords {
             .as_ref()
     }
 
-    /// Calls `f(pattern, start, end)` for every keyword occurrence, in order of `end`.
+    /// Calls `f(pattern, start, end)` for every keyword occurrence, in order of `end` (and at
+    /// one end, longest first: the order of the `aho-corasick` crate).
     pub fn find(
         &self,
         hay: &[u8],
         scratch: &mut KeywordScratch,
         mut f: impl FnMut(usize, usize, usize),
     ) {
-        match self.table(hay.len()) {
-            Some(table) => self.find_batched(table, hay, scratch, &mut f),
-            None => self.find_batched(&NfaSteps(&self.nfa), hay, scratch, &mut f),
+        match (self.table(hay.len()), &self.nfa) {
+            (Some(table), _) => self.find_batched(table, hay, scratch, &mut f),
+            (None, Some(nfa)) => self.find_batched(&NfaSteps(nfa), hay, scratch, &mut f),
+            (None, None) => self.find_small(hay, scratch, &mut f),
+        }
+    }
+
+    /// `find` with `Small`, batch by batch as `find_batched` does.
+    fn find_small(
+        &self,
+        hay: &[u8],
+        scratch: &mut KeywordScratch,
+        f: &mut impl FnMut(usize, usize, usize),
+    ) {
+        let mut own = 0usize;
+        loop {
+            let end = own.saturating_add(self.batch).min(hay.len());
+            let from = own.saturating_sub(self.overlap);
+            let hits = &mut scratch.small;
+            self.small.find(&hay[from..end], own - from, hits);
+            hits.sort_unstable();
+            for &(e, s, p) in hits.iter() {
+                f(p as usize, from + s as usize, from + e as usize);
+            }
+            hits.clear();
+            if end == hay.len() {
+                return;
+            }
+            own = end;
         }
     }
 
@@ -161,6 +206,103 @@ impl Keywords {
     }
 }
 
+/// Keyword occurrences found without an automaton, for small inputs: the keywords indexed by
+/// (a hash of) their first two case-folded bytes, so that at each position of the input only
+/// the few that may start with the two bytes there are compared. Building it costs a
+/// counting sort; building the NFA that served here before cost a pre-commit scan a sixth of
+/// its time.
+struct Small {
+    /// The keywords, ASCII-lower-cased.
+    folded: Vec<Vec<u8>>,
+    /// `ids[at[k]..at[k + 1]]`: the keywords of two bytes or more whose first two folded
+    /// bytes hash to `k` (`Small::key`), in order.
+    at: Box<[u32]>,
+    /// Each keyword's first two folded bytes and its index.
+    ids: Vec<([u8; 2], u32)>,
+    /// Keywords of one byte, by their folded byte.
+    single: Vec<(u8, u32)>,
+}
+
+impl Small {
+    const BUCKETS: usize = 1 << 12;
+
+    /// The bucket of keywords whose folded first two bytes are `b0`, `b1`.
+    #[inline(always)]
+    fn key(b0: u8, b1: u8) -> usize {
+        ((usize::from(b0) << 4) ^ usize::from(b1)) & (Self::BUCKETS - 1)
+    }
+
+    fn new(patterns: &[Vec<u8>]) -> Small {
+        let folded: Vec<Vec<u8>> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+        let key = |p: &[u8]| Self::key(p[0], p[1]);
+        // Counting sort: `at[k + 1]` counts bucket k, then ends it, then (filled from the
+        // back) starts it.
+        let mut at = vec![0u32; Self::BUCKETS + 1].into_boxed_slice();
+        for p in folded.iter().filter(|p| p.len() >= 2) {
+            at[key(p) + 1] += 1;
+        }
+        for k in 1..at.len() {
+            at[k] += at[k - 1];
+        }
+        let mut ids = vec![([0u8; 2], 0u32); at[Self::BUCKETS] as usize];
+        for (i, p) in folded
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, p)| p.len() >= 2)
+        {
+            let end = &mut at[key(p) + 1];
+            *end -= 1;
+            ids[*end as usize] = ([p[0], p[1]], i as u32);
+        }
+        // Now `at[k + 1]` starts bucket k; shift down so that `at[k]` does.
+        at.copy_within(1.., 0);
+        at[Self::BUCKETS] = ids.len() as u32;
+        let single = folded
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.len() == 1)
+            .map(|(i, p)| (p[0], i as u32))
+            .collect();
+        Small {
+            folded,
+            at,
+            ids,
+            single,
+        }
+    }
+
+    /// Adds to `hits` (end, start, pattern) for every keyword occurrence in `hay` that ends
+    /// past `own` (the bytes before are context), in no particular order.
+    fn find(&self, hay: &[u8], own: usize, hits: &mut Vec<(u32, u32, u32)>) {
+        for i in 0..hay.len() {
+            let b0 = hay[i].to_ascii_lowercase();
+            for &(b, p) in &self.single {
+                if b == b0 && i + 1 > own {
+                    hits.push((i as u32 + 1, i as u32, p));
+                }
+            }
+            let Some(&b1) = hay.get(i + 1) else {
+                continue;
+            };
+            let b1 = b1.to_ascii_lowercase();
+            let k = Self::key(b0, b1);
+            for &(first, p) in &self.ids[self.at[k] as usize..self.at[k + 1] as usize] {
+                // The bucket may hold keywords that start otherwise.
+                if first != [b0, b1] {
+                    continue;
+                }
+                let pat = &self.folded[p as usize];
+                let end = i + pat.len();
+                if end > own && end <= hay.len() && hay[i + 2..end].eq_ignore_ascii_case(&pat[2..])
+                {
+                    hits.push((end as u32, i as u32, p));
+                }
+            }
+        }
+    }
+}
+
 /// What a lane walk needs from an automaton.
 trait Steps {
     type Id: Copy;
@@ -205,131 +347,188 @@ impl Steps for NfaSteps<'_> {
 
 /// The Aho-Corasick DFA as a dense table of `u32` state ids, premultiplied by the row width
 /// so that a step is one addition and one load. Bytes that act alike (a letter and its other
-/// case; all bytes in no keyword) share a column. Match states are numbered last, so "is
-/// this a match" is one comparison.
+/// case; all bytes in no keyword) share a column, and a row has exactly one column per class:
+/// rounding rows up to a power of two (so that a state's index is a shift away) doubled the
+/// table once the keywords used more than 64 distinct bytes, and the walk, which is bound by
+/// the latency of its loads, slowed with it. Match states are numbered last, so "is this a
+/// match" is one comparison.
+///
+/// Built here rather than by the `aho-corasick` crate's DFA builder, which builds a full
+/// 256-column automaton (and its NFA) first: a trie over the classes, then in breadth-first
+/// order each state's failure link and missing transitions from its failure state's finished
+/// row. A state's matches are its own keywords, then its failure state's: the order the
+/// crate reports them in.
 struct Table {
     classes: [u8; 256],
     trans: Box<[u32]>,
     start: u32,
     /// Ids at or above this are match states.
     first_match: u32,
-    stride_log2: u32,
-    /// Patterns of match state `(id - first_match) >> stride_log2`:
+    /// Columns per row.
+    stride: u32,
+    /// Patterns of match state `(id - first_match) / stride`:
     /// `match_pats[match_at[i]..match_at[i + 1]]`.
     match_at: Vec<u32>,
     match_pats: Vec<u32>,
 }
 
 impl Table {
-    fn new(patterns: &[Vec<u8>]) -> Option<Table> {
-        let dfa = aho_corasick::dfa::Builder::new()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            .prefilter(false)
-            .build(patterns)
-            .ok()?;
-        // Columns: one per distinct (case-folded) keyword byte, plus column 0 for the rest.
-        let mut classes = [0u8; 256];
-        let mut reps = vec![0u8];
+    /// Whether `new` can build the table for these keywords.
+    fn fits(patterns: &[Vec<u8>]) -> bool {
+        let mut bytes = [false; 256];
         for &b in patterns.iter().flatten() {
-            let b = b.to_ascii_lowercase();
-            if classes[b as usize] == 0 {
-                if reps.len() > 255 {
-                    return None;
-                }
-                let c = reps.len() as u8;
-                classes[b as usize] = c;
-                classes[b.to_ascii_uppercase() as usize] = c;
-                reps.push(b);
-            }
+            bytes[b.to_ascii_lowercase() as usize] = true;
         }
-        // Column 0's representative: a byte in no keyword (there are keywords over all 256
-        // bytes only in theory; then there is no column 0 to fill).
-        if let Some(other) = (0..=255u8).find(|&b| classes[b as usize] == 0) {
-            reps[0] = other;
-        }
-        let stride_log2 = reps.len().next_power_of_two().trailing_zeros();
-        let stride = 1usize << stride_log2;
+        let classes = 1 + bytes.iter().filter(|&&b| b).count();
+        let states = 1 + patterns.iter().map(Vec::len).sum::<usize>();
+        !patterns.iter().any(Vec::is_empty)
+            && classes <= 256
+            && states
+                .checked_mul(classes)
+                .is_some_and(|n| n <= u32::MAX as usize)
+    }
 
-        // Every state reachable from the start, in breadth-first order.
-        let start = dfa.start_state(Anchored::No).ok()?;
-        let mut order = Vec::new();
-        // Position in `order` of each state id seen (the crate's ids are small integers).
-        let mut index: Vec<u32> = Vec::new();
-        let mut place = |sid: aho_corasick::automaton::StateID, order: &mut Vec<_>| {
-            let i = sid.as_usize();
-            if i >= index.len() {
-                index.resize(i + 1, u32::MAX);
-            }
-            if index[i] == u32::MAX {
-                index[i] = order.len() as u32;
-                order.push(sid);
-            }
-        };
-        place(start, &mut order);
-        let mut i = 0;
-        while i < order.len() {
-            let sid = order[i];
-            for &b in &reps {
-                place(dfa.next_state(Anchored::No, sid, b), &mut order);
-            }
-            i += 1;
-        }
-        // Renumber: non-match states first, match states last.
-        let is_match = |sid| dfa.is_special(sid) && dfa.is_match(sid);
-        let mut number = vec![0u32; order.len()];
-        let mut n = 0u32;
-        let mut first_match = 0u64;
-        for pass in [false, true] {
-            if pass {
-                first_match = u64::from(n);
-            }
-            for (i, &sid) in order.iter().enumerate() {
-                if is_match(sid) == pass {
-                    number[i] = n;
-                    n += 1;
-                }
-            }
-        }
-        if (order.len() as u64) << stride_log2 > u64::from(u32::MAX) {
+    fn new(patterns: &[Vec<u8>]) -> Option<Table> {
+        // An empty keyword would match before the first byte, which the walk never reports.
+        if patterns.iter().any(|p| p.is_empty()) {
             return None;
         }
-        let id = |sid: aho_corasick::automaton::StateID| {
-            (number[index[sid.as_usize()] as usize] as usize) << stride_log2
-        };
-        let mut trans = vec![0u32; order.len() << stride_log2].into_boxed_slice();
+        let (classes, stride) = byte_classes(patterns)?;
+        let (mut trans, own) = trie(patterns, &classes, stride)?;
+        let (matches, order) = complete(&mut trans, own, stride);
+        let states = matches.len();
+
+        // Renumber: the root, then the other states breadth-first; match states last.
+        let mut number = vec![0u32; states];
+        let mut n = 0u32;
+        let bfs = std::iter::once(0u32).chain(order.iter().copied());
+        for s in bfs.clone().filter(|&s| matches[s as usize].is_empty()) {
+            number[s as usize] = n;
+            n += 1;
+        }
+        let first_match = n;
         let mut match_at = vec![0u32];
         let mut match_pats = Vec::new();
-        let mut by_number: Vec<usize> = vec![0; order.len()];
-        for (i, &num) in number.iter().enumerate() {
-            by_number[num as usize] = i;
+        for s in bfs.filter(|&s| !matches[s as usize].is_empty()) {
+            number[s as usize] = n;
+            n += 1;
+            match_pats.extend_from_slice(&matches[s as usize]);
+            match_at.push(match_pats.len() as u32);
         }
-        for &i in &by_number {
-            let sid = order[i];
-            let row = id(sid);
-            for (c, &b) in reps.iter().enumerate() {
-                trans[row + c] = id(dfa.next_state(Anchored::No, sid, b)) as u32;
-            }
-            if is_match(sid) {
-                for k in 0..dfa.match_len(sid) {
-                    match_pats.push(dfa.match_pattern(sid, k).as_u32());
-                }
-                match_at.push(match_pats.len() as u32);
+        // Every id must fit: the largest is (states - 1) * stride.
+        u32::try_from(states.checked_mul(stride)?).ok()?;
+        let stride32 = stride as u32;
+        let id = |s: u32| number[s as usize] * stride32;
+        let mut out = vec![0u32; states * stride].into_boxed_slice();
+        for (s, row) in trans.chunks_exact(stride).enumerate() {
+            let at = number[s] as usize * stride;
+            for (o, &t) in out[at..at + stride].iter_mut().zip(row) {
+                *o = id(t);
             }
         }
-        // Unused columns of a row (past the last class) are never read: `classes` maps no
-        // byte to them.
-        debug_assert!(stride >= reps.len());
         Some(Table {
             classes,
-            trans,
-            start: id(start) as u32,
-            first_match: (first_match << stride_log2) as u32,
-            stride_log2,
+            trans: out,
+            start: id(0),
+            first_match: first_match * stride32,
+            stride: stride32,
             match_at,
             match_pats,
         })
     }
+}
+
+/// The table's columns: one per distinct (case-folded) keyword byte, plus column 0 for the
+/// rest; with their number. `None` past 256 columns.
+fn byte_classes(patterns: &[Vec<u8>]) -> Option<([u8; 256], usize)> {
+    let mut classes = [0u8; 256];
+    let mut n_classes = 1usize;
+    for &b in patterns.iter().flatten() {
+        let b = b.to_ascii_lowercase();
+        if classes[b as usize] == 0 {
+            if n_classes > 255 {
+                return None;
+            }
+            let c = n_classes as u8;
+            classes[b as usize] = c;
+            classes[b.to_ascii_uppercase() as usize] = c;
+            n_classes += 1;
+        }
+    }
+    Some((classes, n_classes))
+}
+
+/// The keywords' trie: row `s` of the transitions holds state `s`'s children, 0 (the root,
+/// which is nobody's child) marking a missing one; and each state's own keywords.
+fn trie(
+    patterns: &[Vec<u8>],
+    classes: &[u8; 256],
+    stride: usize,
+) -> Option<(Vec<u32>, Vec<Vec<u32>>)> {
+    let most = 1 + patterns.iter().map(Vec::len).sum::<usize>();
+    let mut trans: Vec<u32> = Vec::with_capacity(most * stride);
+    trans.resize(stride, 0);
+    let mut own: Vec<Vec<u32>> = Vec::with_capacity(most);
+    own.push(Vec::new());
+    for (p, pat) in patterns.iter().enumerate() {
+        let mut s = 0usize;
+        for &b in pat {
+            let at = s * stride + classes[b as usize] as usize;
+            s = match trans[at] {
+                0 => {
+                    let t = own.len();
+                    own.push(Vec::new());
+                    trans.resize(trans.len() + stride, 0);
+                    trans[at] = u32::try_from(t).ok()?;
+                    t
+                }
+                t => t as usize,
+            };
+        }
+        own[s].push(p as u32);
+    }
+    Some((trans, own))
+}
+
+/// Turns the trie into the DFA in place. Breadth-first, each state's failure link and missing
+/// transitions come from its failure state, which is shallower and so already complete; so do
+/// its matches. Returns each state's matches and the states in breadth-first order (the root
+/// left out).
+fn complete(trans: &mut [u32], mut own: Vec<Vec<u32>>, stride: usize) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let states = own.len();
+    let mut fail = vec![0u32; states];
+    let mut matches: Vec<Vec<u32>> = vec![Vec::new(); states];
+    let mut order: Vec<u32> = Vec::with_capacity(states);
+    // The root's children fail to the root; its missing transitions stay at the root.
+    order.extend(trans[..stride].iter().filter(|&&t| t != 0));
+    let mut i = 0;
+    let mut children: Vec<(usize, u32)> = Vec::new();
+    while i < order.len() {
+        let s = order[i] as usize;
+        i += 1;
+        let f = fail[s] as usize;
+        let mut m = std::mem::take(&mut own[s]);
+        m.extend_from_slice(&matches[f]);
+        matches[s] = m;
+        // The row is the failure state's, but for the trie's own transitions (whose
+        // targets fail to where the failure state goes).
+        let row = s * stride..(s + 1) * stride;
+        children.clear();
+        children.extend(
+            trans[row.clone()]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &t)| t != 0)
+                .map(|(c, &t)| (c, t)),
+        );
+        trans.copy_within(f * stride..(f + 1) * stride, row.start);
+        for &(c, t) in &children {
+            fail[t as usize] = trans[row.start + c];
+            trans[row.start + c] = t;
+            order.push(t);
+        }
+    }
+    (matches, order)
 }
 
 impl Steps for Table {
@@ -342,8 +541,8 @@ impl Steps for Table {
         let at = id as usize + self.classes[byte as usize] as usize;
         debug_assert!(at < self.trans.len());
         // SAFETY: `id` is a row start taken from `start` or `trans`, all of which `Table::new`
-        // sets to `row << stride_log2` for a row < rows, and a class is < stride, so `at` is
-        // below `rows << stride_log2 == trans.len()`.
+        // sets to `row * stride` for a row < rows, and a class is < stride, so `at` is below
+        // `rows * stride == trans.len()`.
         unsafe { *self.trans.get_unchecked(at) }
     }
     #[inline(always)]
@@ -355,7 +554,7 @@ impl Steps for Table {
         ids[0].max(ids[1]).max(ids[2].max(ids[3])) >= self.first_match
     }
     fn patterns(&self, id: u32, mut f: impl FnMut(usize)) {
-        let i = ((id - self.first_match) >> self.stride_log2) as usize;
+        let i = ((id - self.first_match) / self.stride) as usize;
         for &p in &self.match_pats[self.match_at[i] as usize..self.match_at[i + 1] as usize] {
             f(p as usize);
         }
@@ -458,16 +657,21 @@ mod tests {
     use proptest::prelude::*;
 
     fn reference(kws: &[&str], hay: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut v = reference_in_order(kws, hay);
+        v.sort_by_key(|&(p, s, e)| (e, p, s));
+        v
+    }
+
+    /// Every keyword occurrence in the order `aho-corasick` reports them: by end, and at one
+    /// end longest first.
+    fn reference_in_order(kws: &[&str], hay: &[u8]) -> Vec<(usize, usize, usize)> {
         let ac = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(kws)
             .unwrap();
-        let mut v: Vec<_> = ac
-            .find_overlapping_iter(hay)
+        ac.find_overlapping_iter(hay)
             .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-            .collect();
-        v.sort_by_key(|&(p, s, e)| (e, p, s));
-        v
+            .collect()
     }
 
     /// Runs the NFA and the DFA and checks that they agree.
@@ -481,20 +685,30 @@ mod tests {
             v.sort_by_key(|&(p, s, e)| (e, p, s));
             v
         };
-        let nfa = Keywords::new(kws).unwrap();
+        let mut small = Keywords::new(kws).unwrap();
         let mut dfa = Keywords::new(kws).unwrap();
         dfa.prime();
         assert!(dfa.table.get().is_some_and(Option::is_some));
-        let (a, b) = (run(&nfa), run(&dfa));
+        // Unsorted, the hits come in exactly the crate's order, with and without the table.
+        for k in [&small, &dfa] {
+            let mut in_order = Vec::new();
+            k.find(hay, &mut KeywordScratch::default(), |p, st, e| {
+                in_order.push((p, st, e))
+            });
+            assert_eq!(in_order, reference_in_order(kws, hay));
+        }
+        let (a, b) = (run(&small), run(&dfa));
         assert!(
-            nfa.table.get().is_none(),
+            small.table.get().is_none(),
             "small inputs never build the DFA"
         );
         assert_eq!(a, b);
         // Batches of any size (one lane or four) find the same.
         for batch in [5, MIN_LANED + 3] {
             dfa.batch = batch;
+            small.batch = batch;
             assert_eq!(run(&dfa), a, "batch {batch}");
+            assert_eq!(run(&small), a, "batch {batch}, without the table");
         }
         a
     }

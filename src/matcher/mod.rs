@@ -1,12 +1,15 @@
 //! The matcher: bytes in, matches out. Pure: no files, no network, no printing.
 //!
-//! One aho-corasick automaton (DFA kind, ASCII case-insensitive) finds every rule keyword.
+//! One Aho-Corasick automaton (ASCII case-insensitive, `keywords`) finds every rule keyword.
 //! Each keyword hit opens a window around itself for the rules that own the keyword; windows
 //! of one rule that touch are merged as the hits come, and a window is searched as soon as it
 //! can grow no more (`windows`), so each rule's regex runs at most once over any byte and the
 //! cost stays linear in the input however many hits it holds. Regexes compile on first use and
-//! are shared by all threads; each thread brings its own `Scratch` (regex caches and buffers),
-//! so the hot path takes no locks and allocates nothing per byte.
+//! are shared by all threads. In a window, a forward lazy DFA finds where the next match ends
+//! and the capture engines read its groups there (`next_match`). The lazy DFAs' caches are
+//! shared too, one per rule, taken without waiting (`Lease`); each thread brings its own
+//! `Scratch` (buffers, and its own caches for when another thread holds a rule's), so the hot
+//! path never waits for a lock and allocates nothing per byte.
 //!
 //! Memory per input is bounded whatever the input holds: keyword hits are handed on in
 //! batches, each rule holds one pending window, and at most `MAX_MATCHES` matches are kept
@@ -32,12 +35,13 @@ mod resolve;
 mod windows;
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use regex_automata::{meta, util::captures::Captures, Anchored, Input};
+use regex_automata::nfa::thompson::{backtrack, pikevm};
+use regex_automata::{hybrid, util::captures::Captures, Anchored, Input};
 
 use crate::finding::{ChecksumState, Confidence, Detail};
-use crate::rules::{syntax::ChecksumKind, Rule, RuleSet, SecretGroup};
+use crate::rules::{syntax::ChecksumKind, CompiledRule, Rule, RuleSet, SecretGroup};
 use keywords::{KeywordScratch, Keywords};
 
 /// A confirmed match of one rule.
@@ -92,6 +96,8 @@ pub struct Matcher {
     /// run on whole text content up to that size, binary ones on the head of binary content.
     anchored_text: Vec<(u32, usize)>,
     anchored_binary: Vec<(u32, usize)>,
+    /// Each rule's regex state shared by all threads (see `Lease`).
+    shared: Box<[Mutex<Option<Box<RegexState>>>]>,
 }
 
 /// Per-thread working memory for `Matcher::find`. Cloning gives an independent copy.
@@ -99,9 +105,9 @@ pub struct Matcher {
 pub struct Scratch {
     keywords: KeywordScratch,
     pending: windows::Pending,
-    /// Each rule's regex cache, made on the rule's first window (boxed: a scratch holds one
-    /// slot per rule, and most stay empty).
-    regex: Vec<Option<Box<(meta::Cache, Captures)>>>,
+    /// The thread's own regex state of each rule, for when another thread holds the shared
+    /// one (see `Lease`; boxed: a scratch holds one slot per rule, and most stay empty).
+    own: Vec<Option<Box<RegexState>>>,
     /// The last `find` stopped at `MAX_MATCHES`.
     capped: bool,
     /// Bytes handed to regexes by the last `find` (windows, summed over rules).
@@ -143,12 +149,14 @@ impl Matcher {
                 false => anchored_text.push((i as u32, limit)),
             }
         }
+        let shared = rules.rules.iter().map(|_| Mutex::default()).collect();
         Ok(Matcher {
             rules,
             keywords: automaton,
             keyword_rules,
             anchored_text,
             anchored_binary,
+            shared,
         })
     }
 
@@ -179,7 +187,7 @@ impl Matcher {
         Scratch {
             keywords: KeywordScratch::default(),
             pending: windows::Pending::new(n),
-            regex: (0..n).map(|_| None).collect(),
+            own: (0..n).map(|_| None).collect(),
             capped: false,
             searched: 0,
         }
@@ -197,9 +205,10 @@ impl Matcher {
         let mut out = Vec::new();
         self.search(hay, scratch, depth, &mut out);
         if depth == 0 {
+            let mut lease = Lease::new(self, &mut scratch.own);
             for &(r, limit) in &self.anchored_text {
                 if hay.len() <= limit && out.len() < MAX_MATCHES {
-                    self.confirm_anchored(hay, r as usize, hay.len(), &mut scratch.regex, &mut out);
+                    self.confirm_anchored(hay, r as usize, hay.len(), &mut lease, &mut out);
                 }
             }
         }
@@ -226,16 +235,17 @@ impl Matcher {
         let Scratch {
             keywords,
             pending,
-            regex,
+            own,
             capped,
             searched,
         } = scratch;
         let mut line = windows::Line::default();
         let mut run = |pending: &mut windows::Pending, out: &mut Vec<Match>| {
+            let mut lease = Lease::new(self, own);
             for (r, w) in pending.take_closed() {
                 if out.len() < MAX_MATCHES {
                     *searched += w.len();
-                    self.confirm(hay, r as usize, w, regex, out);
+                    self.confirm(hay, r as usize, w, &mut lease, out);
                 }
             }
         };
@@ -268,9 +278,10 @@ impl Matcher {
     /// Matches of the binary rules (magic bytes) in the head of binary content.
     pub fn find_binary(&self, hay: &[u8], scratch: &mut Scratch) -> Vec<Match> {
         let mut out = Vec::new();
+        let mut lease = Lease::new(self, &mut scratch.own);
         for &(r, limit) in &self.anchored_binary {
             let end = limit.min(hay.len());
-            self.confirm_anchored(hay, r as usize, end, &mut scratch.regex, &mut out);
+            self.confirm_anchored(hay, r as usize, end, &mut lease, &mut out);
         }
         out
     }
@@ -287,29 +298,33 @@ impl Matcher {
         hay: &[u8],
         r: usize,
         end: usize,
-        caches: &mut [Option<Box<(meta::Cache, Captures)>>],
+        lease: &mut Lease<'_>,
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules.rules[r];
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let (cache, caps) = regex_state(caches, r, compiled);
+        let state = lease.get(r, compiled);
         let mut at = 0;
         while at < end && out.len() < MAX_MATCHES {
             let input = Input::new(hay).span(at..end).anchored(Anchored::Yes);
-            compiled.regex.search_captures_with(cache, &input, caps);
-            let Some(m) = caps.get_match() else {
-                break;
+            let ended = match next_match(compiled, state, &input) {
+                Next::Nothing => break,
+                Next::Passed(end) => end,
+                Next::Match(m) => {
+                    if let Some(found) = self.checked(r, hay, &state.caps, m) {
+                        out.push(found);
+                    }
+                    m.end
+                }
             };
-            if let Some(found) = self.checked(r, hay, caps, m.span()) {
-                out.push(found);
-            }
-            if m.end() <= at {
+            if ended <= at {
                 break;
             }
-            at = m.end();
+            at = ended;
         }
+        lease.release();
     }
 
     /// Replaces each match of a decode rule by the matches found in its decoded text, placed at
@@ -380,33 +395,37 @@ impl Matcher {
         hay: &[u8],
         r: usize,
         window: Range<usize>,
-        caches: &mut [Option<Box<(meta::Cache, Captures)>>],
+        lease: &mut Lease<'_>,
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules.rules[r];
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let (cache, caps) = regex_state(caches, r, compiled);
+        let state = lease.get(r, compiled);
         let mut input = Input::new(hay).span(window.clone());
         while out.len() < MAX_MATCHES {
-            compiled.regex.search_captures_with(cache, &input, caps);
-            let Some(m) = caps.get_match() else {
-                break;
-            };
-            if let Some(found) = self.checked(r, hay, caps, m.span()) {
-                out.push(found);
-            }
-            let next = if m.end() > m.start() {
-                m.end()
-            } else {
-                m.end() + 1
+            let next = match next_match(compiled, state, &input) {
+                Next::Nothing => break,
+                // Such a match is never empty: the search goes on at its end.
+                Next::Passed(end) => end,
+                Next::Match(m) => {
+                    if let Some(found) = self.checked(r, hay, &state.caps, m) {
+                        out.push(found);
+                    }
+                    if m.end > m.start {
+                        m.end
+                    } else {
+                        m.end + 1
+                    }
+                }
             };
             if next >= window.end {
                 break;
             }
             input.set_start(next);
         }
+        lease.release();
     }
 
     /// The match of rule `r` whose regex matched `whole`: its secret read by the rule's check
@@ -473,13 +492,13 @@ impl Matcher {
                 }
             }
         }
-        let compiled = rule.compiled().ok()?;
-        if let Some(allow) = &compiled.allow {
+        let extras = rule.extras().ok()?;
+        if let Some(allow) = &extras.allow {
             if allow.is_match(secret) {
                 return None;
             }
         }
-        if let Some(stop) = &compiled.stopwords {
+        if let Some(stop) = &extras.stopwords {
             if stop.is_match(secret) {
                 return None;
             }
@@ -520,18 +539,138 @@ impl Matcher {
     }
 }
 
-/// Rule `r`'s regex cache and captures in a scratch, made on the rule's first use.
-fn regex_state<'a>(
-    caches: &'a mut [Option<Box<(meta::Cache, Captures)>>],
-    r: usize,
-    compiled: &crate::rules::CompiledRule,
-) -> &'a mut (meta::Cache, Captures) {
-    caches[r].get_or_insert_with(|| {
-        Box::new((
-            compiled.regex.create_cache(),
-            compiled.regex.create_captures(),
-        ))
-    })
+/// What searching with one rule's regex needs: its engines' caches and the capture groups.
+#[derive(Clone)]
+struct RegexState {
+    finder: Option<hybrid::dfa::Cache>,
+    /// Made when the rule first matches.
+    backtrack: Option<backtrack::Cache>,
+    pikevm: Option<pikevm::Cache>,
+    caps: Captures,
+}
+
+impl RegexState {
+    fn new(compiled: &CompiledRule) -> Box<RegexState> {
+        Box::new(RegexState {
+            finder: compiled.finder.as_ref().map(|f| f.dfa.create_cache()),
+            backtrack: None,
+            pikevm: None,
+            caps: Captures::all(compiled.group_info().clone()),
+        })
+    }
+}
+
+/// What the next search in a window found.
+enum Next {
+    Nothing,
+    /// A match of a branch that cannot hold the secret, ending here (see `Finder`).
+    Passed(usize),
+    /// A match, its groups in the state's `caps`.
+    Match(regex_automata::Span),
+}
+
+/// The leftmost-first match of the rule's pattern in `input`: where the lazy DFA says it ends,
+/// then read by the capture engines over the text up to that end (the leftmost-first match
+/// there is the same match; look-around still sees past the end).
+fn next_match(compiled: &CompiledRule, state: &mut RegexState, input: &Input<'_>) -> Next {
+    if let (Some(finder), Some(cache)) = (&compiled.finder, state.finder.as_mut()) {
+        match finder.dfa.try_search_fwd(cache, input) {
+            Ok(None) => return Next::Nothing,
+            Ok(Some(half)) if !finder.reports[half.pattern().as_usize()] => {
+                return Next::Passed(half.offset())
+            }
+            Ok(Some(half)) => {
+                let upto = input.clone().range(input.start()..half.offset());
+                return capture(compiled, state, &upto);
+            }
+            // The lazy DFA gave up (its cache thrashed): the capture engines search alone.
+            Err(_) => {}
+        }
+    }
+    capture(compiled, state, input)
+}
+
+/// The leftmost-first match in `input` with its groups: the bounded backtracker's, or the
+/// PikeVM's when the text is too long for the backtracker.
+fn capture(compiled: &CompiledRule, state: &mut RegexState, input: &Input<'_>) -> Next {
+    let caps = &mut state.caps;
+    let bt = state
+        .backtrack
+        .get_or_insert_with(|| compiled.backtrack.create_cache());
+    if compiled.backtrack.try_search(bt, input, caps).is_err() {
+        let vm = state
+            .pikevm
+            .get_or_insert_with(|| compiled.pikevm.create_cache());
+        compiled.pikevm.search(vm, input, caps);
+    }
+    match caps.get_match() {
+        Some(m) => Next::Match(m.span()),
+        None => Next::Nothing,
+    }
+}
+
+/// A thread's hold on one rule's regex state at a time: the rule's shared state, or, while
+/// another thread holds that, the thread's own.
+///
+/// A regex cache holds the lazy DFA states found so far, and finding them (determinisation)
+/// costs far more than using them: with a cache per thread and rule, every thread paid for
+/// the same states of the large generic patterns. Shared, the states one thread found serve
+/// all. A thread holds the shared state only while it searches one window (so that it is
+/// free as often as can be), and never waits for it.
+struct Lease<'m> {
+    matcher: &'m Matcher,
+    own: &'m mut [Option<Box<RegexState>>],
+    held: Held<'m>,
+}
+
+enum Held<'m> {
+    Nothing,
+    Shared(usize, MutexGuard<'m, Option<Box<RegexState>>>),
+    Own(usize),
+}
+
+impl<'m> Lease<'m> {
+    fn new(matcher: &'m Matcher, own: &'m mut [Option<Box<RegexState>>]) -> Lease<'m> {
+        Lease {
+            matcher,
+            own,
+            held: Held::Nothing,
+        }
+    }
+
+    /// Lets go of the state held (unlocking a shared one).
+    fn release(&mut self) {
+        self.held = Held::Nothing;
+    }
+
+    /// Rule `r`'s state, made on first use.
+    fn get(&mut self, r: usize, compiled: &crate::rules::CompiledRule) -> &mut RegexState {
+        let current = match &self.held {
+            Held::Shared(h, _) | Held::Own(h) => Some(*h),
+            Held::Nothing => None,
+        };
+        if current != Some(r) {
+            // Lets go of the state held before (unlocking a shared one) first.
+            self.held = Held::Nothing;
+            let shared = &self.matcher.shared[r];
+            self.held = match shared.try_lock() {
+                Ok(guard) => Held::Shared(r, guard),
+                Err(TryLockError::WouldBlock) => Held::Own(r),
+                // A thread panicked while searching with it: start afresh.
+                Err(TryLockError::Poisoned(p)) => {
+                    let mut guard = p.into_inner();
+                    *guard = None;
+                    shared.clear_poison();
+                    Held::Shared(r, guard)
+                }
+            };
+        }
+        let slot = match &mut self.held {
+            Held::Shared(_, guard) => &mut **guard,
+            Held::Own(_) | Held::Nothing => &mut self.own[r],
+        };
+        slot.get_or_insert_with(|| RegexState::new(compiled))
+    }
 }
 
 /// The secret's span in a match: the rule's secret group, else the first group that matched

@@ -97,10 +97,9 @@ fn rule_ids(gitleaks_id: &str, secret: &str, rules: &RuleSet) -> Vec<String> {
     let matching: Vec<String> = ids
         .iter()
         .filter(|id| {
-            rules.get(id).is_some_and(|r| {
-                r.compiled()
-                    .is_ok_and(|c| c.regex.is_match(secret.as_bytes()))
-            })
+            rules
+                .get(id)
+                .is_some_and(|r| r.compiled().is_ok_and(|c| c.is_match(secret.as_bytes())))
         })
         .cloned()
         .collect();

@@ -16,7 +16,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use regex_automata::meta;
+use regex_automata::nfa::thompson::{backtrack, pikevm, NFA};
+use regex_automata::util::captures::GroupInfo;
+use regex_automata::{hybrid, meta, Input};
+use regex_syntax::hir::{Hir, HirKind};
 
 use crate::finding::Confidence;
 use syntax::{ChecksumKind, ExampleSyntax, FiltersSyntax, RuleFileSyntax, RuleSyntax};
@@ -148,22 +151,103 @@ pub enum SecretGroup {
     FirstNonEmpty,
 }
 
-/// A rule's compiled form, built on first use and shared by all threads.
+/// A rule's compiled form, built on first use and shared by all threads: what searching
+/// needs. What judges a match (`Extras`) is built apart, when the first match needs it.
+///
+/// The pattern runs on regex-automata's engines directly rather than in a `meta::Regex`,
+/// which would also build a reverse NFA and a reverse lazy DFA to find where a match starts:
+/// a rule's regex only ever runs over a window that ends where the `finder` says the match
+/// ends, and the capture engines find its start there themselves. Most rules a scan wakes
+/// never match, and the reverse NFA cost about as much to build as the pattern's own.
 #[derive(Debug)]
 pub struct CompiledRule {
-    pub regex: meta::Regex,
+    /// The pattern with its capture groups, for the capture engines.
+    pub nfa: NFA,
+    /// Finds where the next match ends (see `Finder`); `None` when no lazy DFA can be built
+    /// for the pattern, and the capture engines search alone.
+    pub finder: Option<Finder>,
+    /// The capture engines: the bounded backtracker for text short enough, the PikeVM else.
+    pub backtrack: backtrack::BoundedBacktracker,
+    pub pikevm: pikevm::PikeVM,
     /// Where the secret is in a match; never `SecretGroup::Auto`.
     pub secret_group: SecretGroup,
     /// Bytes searched on each side of a keyword hit.
     pub window: usize,
     /// The search stops at the line ends around the keyword hit.
     pub single_line: bool,
+}
+
+/// A forward lazy DFA that finds where the leftmost-first match ends, and which of its
+/// patterns matched: the rule's pattern, or the branches of a pattern `A|B|…` some of which
+/// cannot hold the secret group, as patterns of their own.
+///
+/// Such branches match a name only so that it reports nothing (the generic rules' public
+/// keys and CSRF tokens). Most of such a rule's matches are often theirs, and reading a
+/// match's groups costs many times what finding it does; compiled as patterns of one DFA,
+/// the branches give the same leftmost-first matches (patterns listed first win, as branches
+/// written first do) and say which branch matched, so that a match of a branch without the
+/// secret is passed over without its groups being read.
+#[derive(Debug)]
+pub struct Finder {
+    pub dfa: hybrid::dfa::DFA,
+    /// Per pattern of `dfa`: whether its matches can hold the secret. The others never match
+    /// empty text.
+    pub reports: Vec<bool>,
+}
+
+impl CompiledRule {
+    /// The pattern's capture groups.
+    pub fn group_info(&self) -> &GroupInfo {
+        self.nfa.group_info()
+    }
+
+    /// Whether the pattern matches somewhere in `hay` (for tools, not the scan: it makes its
+    /// cache each time).
+    pub fn is_match(&self, hay: &[u8]) -> bool {
+        let mut cache = self.pikevm.create_cache();
+        self.pikevm.is_match(&mut cache, Input::new(hay))
+    }
+}
+
+/// The rest of a rule's compiled form: the patterns that judge a match or a path. Most rules
+/// that a scan wakes never match, and these cost about as much to compile as the pattern, so
+/// they are built on first use (user rules' at load, so that an error stops the run there).
+#[derive(Debug)]
+pub struct Extras {
     pub allow: Option<meta::Regex>,
     pub stopwords: Option<aho_corasick::AhoCorasick>,
     /// Compiled `weak` patterns.
     pub weak: Option<meta::Regex>,
     /// The rule's `path`, compiled.
     pub path: Option<meta::Regex>,
+}
+
+/// The top-level branches of a pattern whose secret is group `group` and whether each holds
+/// it, if some cannot (and those always match at least one byte): see `Finder`.
+fn branches(hir: &Hir, group: usize) -> Option<(&[Hir], Vec<bool>)> {
+    fn holds(h: &Hir, group: usize) -> bool {
+        match h.kind() {
+            HirKind::Capture(c) => c.index as usize == group || holds(&c.sub, group),
+            HirKind::Repetition(r) => holds(&r.sub, group),
+            HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+                subs.iter().any(|s| holds(s, group))
+            }
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => false,
+        }
+    }
+    let HirKind::Alternation(alts) = hir.kind() else {
+        return None;
+    };
+    let reports: Vec<bool> = alts.iter().map(|a| holds(a, group)).collect();
+    // A branch passed over must not match empty text: the search goes on at its end.
+    let empty = alts
+        .iter()
+        .zip(&reports)
+        .any(|(a, r)| !r && a.properties().minimum_len() == Some(0));
+    if reports.iter().all(|&r| r) || empty {
+        return None;
+    }
+    Some((alts, reports))
 }
 
 #[derive(Debug)]
@@ -200,6 +284,7 @@ pub struct Rule {
     pub validate: Validate,
     pub origin: Origin,
     compiled: OnceLock<Result<CompiledRule, String>>,
+    extras: OnceLock<Result<Extras, String>>,
 }
 
 impl Rule {
@@ -211,11 +296,26 @@ impl Rule {
             .map_err(|e| e.as_str())
     }
 
+    /// The compiled `allow`, `stopwords`, `weak` and `path`, compiling them on first call.
+    pub fn extras(&self) -> Result<&Extras, &str> {
+        self.extras
+            .get_or_init(|| compile_extras(self))
+            .as_ref()
+            .map_err(|e| e.as_str())
+    }
+
+    /// Compiles everything now: the first error, if any.
+    pub fn compile_all(&self) -> Result<(), &str> {
+        self.compiled()?;
+        self.extras()?;
+        Ok(())
+    }
+
     /// Whether the rule reports at `path`: always, unless it has a `path` pattern.
     pub fn path_allows(&self, path: &str) -> bool {
-        match self.compiled() {
-            Ok(c) => c.path.as_ref().is_none_or(|re| re.is_match(path)),
-            Err(_) => false,
+        match (self.compiled(), self.extras()) {
+            (Ok(_), Ok(c)) => c.path.as_ref().is_none_or(|re| re.is_match(path)),
+            _ => false,
         }
     }
 
@@ -260,6 +360,7 @@ impl Rule {
             validate: _,
             origin: _,
             compiled: _,
+            extras: _,
         } = self;
         format!(
             "{id}\0{keywords:?}\0{pattern}\0{min_entropy:?}\0{confidence:?}\0{checksum:?}\0{:?}\0{window:?}\0{single_line}\0{secret_group:?}\0{allow:?}\0{stopwords:?}\0{generic}\0{skip_global_filters}\0{decode:?}\0{inspect:?}\0{weak:?}\0{partner_only}\0{path:?}\0{binary}\0{negative_paths:?}",
@@ -296,26 +397,22 @@ fn build_regex_many(patterns: &[&str]) -> Result<meta::Regex, String> {
 
 fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
     let hir = pattern::parse_limited(&rule.pattern)?;
-    let regex = pattern::build_hirs(std::slice::from_ref(&hir))?;
-    let info = regex.group_info();
-    let groups = info.group_len(regex_automata::PatternID::ZERO);
+    // The groups are read from the parsed pattern: which regex to build depends on them.
+    let groups = hir.properties().explicit_captures_len() + 1;
     let secret_group = match rule.secret_group {
         SecretGroup::Auto => SecretGroup::Index(
-            info.to_index(regex_automata::PatternID::ZERO, "secret")
-                .unwrap_or(if groups > 1 { 1 } else { 0 }),
+            pattern::group_index(&hir, "secret").unwrap_or(if groups > 1 { 1 } else { 0 }),
         ),
         SecretGroup::Index(n) if n >= groups => {
+            // A pattern that does not compile says so first.
+            pattern::build_nfa(std::slice::from_ref(&hir), true)?;
             return Err(format!(
                 "secret_group {n}: the pattern has {} capture group{}",
                 groups - 1,
                 if groups == 2 { "" } else { "s" }
-            ))
+            ));
         }
         g => g,
-    };
-    let path = match &rule.path {
-        Some(p) => Some(build_regex(p).map_err(|e| format!("path: {e}"))?),
-        None => None,
     };
     let window = rule.window.unwrap_or_else(|| {
         if rule.anchored() {
@@ -327,6 +424,41 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
             _ => DEFAULT_WINDOW,
         }
     });
+    let nfa = pattern::build_nfa(std::slice::from_ref(&hir), true)?;
+    let split = match secret_group {
+        SecretGroup::Index(g) if g > 0 => branches(&hir, g),
+        _ => None,
+    };
+    let finder = match split {
+        Some((alts, reports)) => pattern::build_lazy_dfa(pattern::build_nfa(alts, false)?)
+            .map(|dfa| Finder { dfa, reports }),
+        None => pattern::build_lazy_dfa(nfa.clone()).map(|dfa| Finder {
+            dfa,
+            reports: vec![true],
+        }),
+    };
+    let backtrack = backtrack::Builder::new()
+        .build_from_nfa(nfa.clone())
+        .map_err(|e| e.to_string())?;
+    let pikevm = pikevm::Builder::new()
+        .build_from_nfa(nfa.clone())
+        .map_err(|e| e.to_string())?;
+    Ok(CompiledRule {
+        nfa,
+        finder,
+        backtrack,
+        pikevm,
+        secret_group,
+        window,
+        single_line: rule.single_line,
+    })
+}
+
+fn compile_extras(rule: &Rule) -> Result<Extras, String> {
+    let path = match &rule.path {
+        Some(p) => Some(build_regex(p).map_err(|e| format!("path: {e}"))?),
+        None => None,
+    };
     let allow = if rule.allow.is_empty() {
         None
     } else {
@@ -349,11 +481,7 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, String> {
                 .map_err(|e| format!("stopwords: {e}"))?,
         )
     };
-    Ok(CompiledRule {
-        regex,
-        secret_group,
-        window,
-        single_line: rule.single_line,
+    Ok(Extras {
         allow,
         stopwords,
         weak,
@@ -570,7 +698,7 @@ impl RuleSet {
                 let lazy = src.format == RuleFormat::BuiltinJson;
                 let rule = validate_rule(r, file.provider.as_deref(), origin, lazy)?;
                 if !rule.origin.builtin {
-                    if let Err(e) = rule.compiled() {
+                    if let Err(e) = rule.compile_all() {
                         let field = ["secret_group", "allow", "stopwords", "path"]
                             .into_iter()
                             .find(|f| e.starts_with(f))
@@ -951,6 +1079,7 @@ fn validate_rule(
         validate,
         origin,
         compiled: OnceLock::new(),
+        extras: OnceLock::new(),
     })
 }
 
@@ -1219,7 +1348,12 @@ rules:
     fn every_builtin_rule_compiles_within_the_limits_and_its_text_is_clean() {
         let set = RuleSet::builtin().unwrap();
         for r in &set.rules {
-            assert!(r.compiled().is_ok(), "{}: {:?}", r.id, r.compiled().err());
+            assert!(
+                r.compile_all().is_ok(),
+                "{}: {:?}",
+                r.id,
+                r.compile_all().err()
+            );
             if let Some((syntax, paired)) = &r.validate.syntax {
                 let compiled = validation::compile(syntax.clone(), *paired);
                 assert!(compiled.is_ok(), "{}: {:?}", r.id, compiled.err());

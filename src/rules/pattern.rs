@@ -12,8 +12,8 @@
 //! leave 1.6× and 2.7× that. regex-automata's own NFA size limit is set above what any
 //! pattern within these limits needs, so it only backs them up.
 
-use regex_automata::meta;
 use regex_automata::util::syntax as re_syntax;
+use regex_automata::{hybrid, meta, nfa::thompson};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// Most NFA positions (literal bytes, classes, assertions, counted repetitions expanded) a
@@ -66,13 +66,68 @@ pub fn build_hirs(hirs: &[Hir]) -> Result<meta::Regex, String> {
             meta::Config::new()
                 .utf8_empty(false)
                 .nfa_size_limit(Some(NFA_SIZE_LIMIT))
-                .hybrid_cache_capacity(HYBRID_CACHE_CAPACITY),
+                .hybrid_cache_capacity(HYBRID_CACHE_CAPACITY)
+                .onepass(false)
+                .auto_prefilter(false),
         )
         .build_many_from_hir(hirs)
         .map_err(|e| match e.size_limit() {
             Some(limit) => format!("the compiled regex exceeds the size limit of {limit} bytes"),
             None => e.to_string(),
         })
+}
+
+/// The index of the capture group named `name`, if there is one.
+pub fn group_index(hir: &Hir, name: &str) -> Option<usize> {
+    match hir.kind() {
+        HirKind::Capture(c) if c.name.as_deref() == Some(name) => Some(c.index as usize),
+        HirKind::Capture(c) => group_index(&c.sub, name),
+        HirKind::Repetition(r) => group_index(&r.sub, name),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().find_map(|h| group_index(h, name))
+        }
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => None,
+    }
+}
+
+/// Compiles patterns into a Thompson NFA configured as `build_hirs` configures the one inside
+/// its regex, with or without capture groups: rule patterns run on the lower-level engines
+/// (see `rules::CompiledRule`).
+pub fn build_nfa(hirs: &[Hir], captures: bool) -> Result<thompson::NFA, String> {
+    let which = match captures {
+        true => thompson::WhichCaptures::All,
+        false => thompson::WhichCaptures::None,
+    };
+    thompson::Compiler::new()
+        .configure(
+            thompson::Config::new()
+                .utf8(false)
+                .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+                .which_captures(which),
+        )
+        .build_many_from_hir(hirs)
+        .map_err(|e| match e.size_limit() {
+            Some(limit) => format!("the compiled regex exceeds the size limit of {limit} bytes"),
+            None => e.to_string(),
+        })
+}
+
+/// A lazy DFA over `nfa` configured as the one inside a `build_hirs` regex: leftmost-first,
+/// `HYBRID_CACHE_CAPACITY` per cache, giving up (so that the caller falls back on the NFA
+/// engines) when its cache thrashes. `None` if the NFA cannot have one.
+pub fn build_lazy_dfa(nfa: thompson::NFA) -> Option<hybrid::dfa::DFA> {
+    hybrid::dfa::Builder::new()
+        .configure(
+            hybrid::dfa::Config::new()
+                .match_kind(regex_automata::MatchKind::LeftmostFirst)
+                .unicode_word_boundary(true)
+                .cache_capacity(HYBRID_CACHE_CAPACITY)
+                .skip_cache_capacity_check(false)
+                .minimum_cache_clear_count(Some(3))
+                .minimum_bytes_per_state(Some(10)),
+        )
+        .build_from_nfa(nfa)
+        .ok()
 }
 
 /// Rejects a pattern whose expansion exceeds `MAX_POSITIONS` or `MAX_RANGES`.

@@ -45,6 +45,7 @@ pub fn check(
     for (field, pats) in [
         ("placeholders", &filters.placeholders),
         ("generic_ignore", &filters.generic_ignore),
+        ("generic_ignore_names", &filters.generic_ignore_names),
     ] {
         for p in pats {
             if let Err(e) = crate::rules::build_regex(p) {

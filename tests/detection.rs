@@ -236,3 +236,29 @@ fn provider_tokens_with_a_format_of_their_own() {
         &["lookalike.txt"],
     );
 }
+
+#[test]
+fn a_generic_value_whose_name_says_it_is_fake_gives_nothing() {
+    let got = scan(&[
+        ("app/real.py", "api_token = \"TACCjUqoIU21FnuaM4mPzVOW7wwC6AmD\"\n".to_string()),
+        ("app/fake.py", "fake_api_token = \"TACCjUqoIU21FnuaM4mPzVOW7wwC6AmD\"\n".to_string()),
+        ("app/tests.go", "nonMatchingToken := \"uYks527ZGj49rwnb4RtopE8Cc3z7\"\n".to_string()),
+        ("app/.env", "DUMMY_SECRET=HxCMzSrZxRdbH9LLfeEH9pB6v6Jxo05wOqZU0B8W\n".to_string()),
+        // Only the name is read: the rest of the line may say anything.
+        (
+            "docs/curl.sh",
+            "curl https://api.example.com -H \"Authorization: Bearer HxCMzSrZxRdbH9LLfeEH9pB6v6Jxo05wOqZU0B8W\"\n".to_string(),
+        ),
+        // A provider's format vouches for the key whatever its name.
+        ("app/mock.py", "mock_token = \"ghp_7a9jqH6kdUXQmI8XAFr9XzS0wwOOGXzJClON\"\n".to_string()),
+    ]);
+    expect(
+        &got,
+        &[
+            ("app/real.py", "generic.assignment"),
+            ("docs/curl.sh", "generic.auth-header"),
+            ("app/mock.py", "github.classic-pat"),
+        ],
+        &["app/fake.py", "app/tests.go", "app/.env"],
+    );
+}

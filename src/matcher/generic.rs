@@ -23,6 +23,20 @@
 
 use super::{decode, entropy};
 
+/// The name a generic match assigns its value to: the last run of name characters (letters,
+/// digits, `_`, `-`, `.`, `$`) in the text the match has before the value, once the operator,
+/// quotes and spaces after it are set aside. `nonMatchingToken := "` gives `nonMatchingToken`,
+/// `"secret_key" => "` gives `secret_key`, `Authorization: Bearer ` gives `Bearer`.
+pub fn assigned_name(before: &[u8]) -> &[u8] {
+    let name_byte = |b: &u8| b.is_ascii_alphanumeric() || b"_-.$".contains(b);
+    let end = before.iter().rposition(name_byte).map_or(0, |i| i + 1);
+    let start = before[..end]
+        .iter()
+        .rposition(|b| !name_byte(b))
+        .map_or(0, |i| i + 1);
+    &before[start..end]
+}
+
 /// Length of an alphabet walk (`entropy::gapped_sequence`) that marks a typed value.
 const WALK: usize = 8;
 
@@ -113,6 +127,25 @@ fn wordy(v: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_assigned_name_is_the_last_name_before_the_value() {
+        for (before, name) in [
+            ("nonMatchingToken := \"", "nonMatchingToken"),
+            ("  \"secret_key\" => \"", "secret_key"),
+            ("export DUMMY_SECRET=", "DUMMY_SECRET"),
+            ("-H \"Authorization: Bearer ", "Bearer"),
+            ("$config.fake-token: ", "$config.fake-token"),
+            ("", ""),
+            (" = '", ""),
+        ] {
+            assert_eq!(
+                assigned_name(before.as_bytes()),
+                name.as_bytes(),
+                "{before}"
+            );
+        }
+    }
 
     #[test]
     fn words_and_identifiers_are_not_secrets() {

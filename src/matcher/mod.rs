@@ -442,6 +442,14 @@ impl Matcher {
         let checked = inspect::apply(rule, hay, caps, secret)?;
         let span = checked.secret;
         let (confidence, checksum) = self.accept(rule, &hay[span.clone()])?;
+        if rule.generic && !rule.skip_global_filters {
+            // A name that says the value is not real (`fakeToken`, `dummy_secret`).
+            let before = &hay[whole.start.min(span.start)..span.start];
+            let names = self.rules.filters.compiled().generic_ignore_names.as_ref();
+            if names.is_some_and(|n| n.is_match(generic::assigned_name(before))) {
+                return None;
+            }
+        }
         Some(Match {
             rule: r,
             span,

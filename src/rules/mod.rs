@@ -378,10 +378,11 @@ impl Filters {
             max_repeat,
             max_sequence,
             generic_ignore,
+            generic_ignore_names,
             compiled: _,
         } = self;
         format!(
-            "{placeholders:?}\0{stopwords:?}\0{max_repeat:?}\0{max_sequence:?}\0{generic_ignore:?}"
+            "{placeholders:?}\0{stopwords:?}\0{max_repeat:?}\0{max_sequence:?}\0{generic_ignore:?}\0{generic_ignore_names:?}"
         )
     }
 }
@@ -497,6 +498,7 @@ pub struct Filters {
     pub max_repeat: Option<usize>,
     pub max_sequence: Option<usize>,
     pub generic_ignore: Vec<String>,
+    pub generic_ignore_names: Vec<String>,
     compiled: OnceLock<CompiledFilters>,
 }
 
@@ -505,6 +507,7 @@ pub struct CompiledFilters {
     pub placeholders: Option<meta::Regex>,
     pub stopwords: Option<aho_corasick::AhoCorasick>,
     pub generic_ignore: Option<meta::Regex>,
+    pub generic_ignore_names: Option<meta::Regex>,
 }
 
 impl Filters {
@@ -530,6 +533,7 @@ impl Filters {
                 placeholders: many(&self.placeholders),
                 stopwords,
                 generic_ignore: many(&self.generic_ignore),
+                generic_ignore_names: many(&self.generic_ignore_names),
             }
         })
     }
@@ -540,6 +544,7 @@ impl Filters {
         for (field, pats) in [
             ("placeholders", &f.placeholders),
             ("generic_ignore", &f.generic_ignore),
+            ("generic_ignore_names", &f.generic_ignore_names),
         ] {
             for p in pats.iter().filter(|_| check) {
                 build_regex(p).map_err(|e| RuleError::Filter {
@@ -571,6 +576,7 @@ impl Filters {
         self.placeholders.extend(f.placeholders);
         self.stopwords.extend(f.stopwords);
         self.generic_ignore.extend(f.generic_ignore);
+        self.generic_ignore_names.extend(f.generic_ignore_names);
         if let Some(n) = f.max_repeat {
             self.max_repeat = Some(self.max_repeat.map_or(n, |m| m.min(n)));
         }
@@ -1362,7 +1368,10 @@ rules:
             assert_eq!(text::clean(&r.provider), r.provider, "{}", r.id);
         }
         let filters = &set.filters;
-        for p in filters.placeholders.iter().chain(&filters.generic_ignore) {
+        for p in (filters.placeholders.iter())
+            .chain(&filters.generic_ignore)
+            .chain(&filters.generic_ignore_names)
+        {
             assert!(build_regex(p).is_ok(), "{p}");
         }
     }

@@ -178,6 +178,10 @@ pub struct FiltersSyntax {
     /// Regexes that reject the value of a generic rule (paths, versions, code references).
     #[serde(default)]
     pub generic_ignore: Vec<String>,
+    /// Regexes that reject the value of a generic rule by the name it is assigned to
+    /// (`fakeToken`, `dummy_secret`): see `generic::assigned_name`.
+    #[serde(default)]
+    pub generic_ignore_names: Vec<String>,
 }
 
 /// A live check of a found secret: either an HTTPS `request` described here, or a `validator`

@@ -1025,6 +1025,10 @@ fn validate_rule(
     origin: Origin,
     lazy: bool,
 ) -> Result<Rule, RuleError> {
+    let r = RuleSyntax {
+        pattern: pattern::expand(r.pattern),
+        ..r
+    };
     let err = |field: &'static str, message: String| RuleError::Invalid {
         file: origin.file.clone(),
         line: origin.line,

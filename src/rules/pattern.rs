@@ -27,6 +27,35 @@ const NFA_SIZE_LIMIT: usize = 4 << 20;
 /// one rule's regex can hold in each thread's scratch.
 pub const HYBRID_CACHE_CAPACITY: usize = 2 << 20;
 
+/// What `(?&assign)` in a rule's pattern stands for: everything between a name and the value
+/// assigned to it, as code and configuration files write it. In order: the closing quotes and
+/// bracket of a quoted name (`"KEY"`, `\"KEY\"`, `ENV["KEY"]`); then an operator (`=`, `:`,
+/// `=>`, `:=`, `::=`, `:::=`, `?=`, `+=`, `.=`, `,`, `>`) with the value on the same line or,
+/// indented, on the next; or a typed declaration (`: String =`, ` string =`, ` []*Type =`); or
+/// plain spaces (`ENV KEY value`, `-key value`); and last the value's opening quotes or backtick.
+/// Rules that find a key by its name write `(?i:<name>)(?&assign)(<value>)`, so that what
+/// counts as assigning a value is decided here, once.
+pub const ASSIGN: &str = concat!(
+    r#"[\\"']*\]?[\\"']*"#,
+    r#"(?:[ \t]*(?:=>|:{1,3}=|[?+.]=|[:=,>])[ \t]*(?:\r?\n[ \t]*)?"#,
+    r#"|[ \t]*:[ \t]*[A-Za-z_][\w.<>\[\]?]*[ \t]*=[ \t]*"#,
+    r#"|[ \t]+(?:\[\])?\*?[A-Za-z_][\w.]*[ \t]+=[ \t]*"#,
+    r#"|[ \t]+)"#,
+    r#"[\\"'\x60]*"#,
+);
+
+/// The placeholder for `ASSIGN` in rule patterns (PCRE's syntax for calling a named group,
+/// which the `regex` crate does not have, so it cannot mean anything else).
+const ASSIGN_CALL: &str = "(?&assign)";
+
+/// A rule's pattern as written, with `(?&assign)` replaced by `ASSIGN`.
+pub fn expand(pattern: String) -> String {
+    match pattern.contains(ASSIGN_CALL) {
+        true => pattern.replace(ASSIGN_CALL, ASSIGN),
+        false => pattern,
+    }
+}
+
 /// The syntax every rule regex is parsed with.
 fn syntax() -> re_syntax::Config {
     re_syntax::Config::new().unicode(false).utf8(false)
@@ -204,6 +233,34 @@ fn syntax_error(e: &regex_syntax::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assign_stands_for_the_ways_a_value_is_assigned() {
+        let p = expand("(?i:acme[_.-]?key)(?&assign)([0-9a-f]{8})\\b".to_string());
+        assert!(!p.contains("(?&assign)"));
+        let re = build(&p).unwrap();
+        let group1 = |text: &'static str| {
+            let mut caps = re.create_captures();
+            re.search_captures(&regex_automata::Input::new(text), &mut caps);
+            caps.get_group(1).map(|s| &text[s.range()])
+        };
+        for text in [
+            "ACME_KEY=3f9a0c1d",
+            "acme_key: \"3f9a0c1d\"",
+            "\"acmeKey\" => '3f9a0c1d'",
+            "acmeKey := `3f9a0c1d`",
+            "ENV[\"ACME_KEY\"] = \"3f9a0c1d\"",
+            "val acmeKey: String = \"3f9a0c1d\"",
+            "var acmeKey string = \"3f9a0c1d\"",
+            "acme_key:\n  3f9a0c1d",
+            "ENV ACME_KEY 3f9a0c1d",
+        ] {
+            assert_eq!(group1(text), Some("3f9a0c1d"), "{text}");
+        }
+        assert!(!re.is_match(b"acme_key_path /etc/acme/3f9a0c1d"));
+        // A pattern without the placeholder is kept as written.
+        assert_eq!(expand("a(?&b)".to_string()), "a(?&b)");
+    }
 
     #[test]
     fn sizes_expand_repetitions() {

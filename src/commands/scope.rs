@@ -646,6 +646,7 @@ fn walk(
         threads: opts.threads,
         exclude,
         read: !opts.history_only,
+        open_archives: opts.max_archive_depth > 0,
     };
     let walked = if opts.history_only && opts.no_history {
         source::fs::Walked::default()

@@ -26,6 +26,16 @@ pub struct WalkOptions {
     pub exclude: Option<PathFilter>,
     /// Read and hand out files; `false` only finds repositories.
     pub read: bool,
+    /// Archives will be opened: read them whole (otherwise only their head, like any binary
+    /// file).
+    pub open_archives: bool,
+}
+
+/// How walked files are read: up to `max` bytes, archives whole when they will be opened.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    max: u64,
+    archives: bool,
 }
 
 /// A predicate on walked paths: `true` skips the entry (and, for a directory, all under it).
@@ -94,7 +104,11 @@ where
                 keep
             }
         });
-    let (max, read) = (opts.max_file_size, opts.read);
+    let read = opts.read;
+    let how = Reading {
+        max: opts.max_file_size,
+        archives: opts.open_archives,
+    };
     b.build_parallel().run(|| {
         let mut visit = make_visitor();
         let mut buf = Vec::new();
@@ -118,7 +132,7 @@ where
                 let children = std::fs::read_dir(entry.path()).map_or(0, |d| d.count());
                 tally.listed.fetch_add(children as u64, Ordering::Relaxed);
             } else if read {
-                visit_file(&entry, kind, max, &mut buf, &mut visit);
+                visit_file(&entry, kind, how, &mut buf, &mut visit);
             }
             WalkState::Continue
         })
@@ -169,7 +183,7 @@ fn keep_entry(e: &ignore::DirEntry, exclude: Option<&PathFilter>, tally: &Tally)
 fn visit_file<F: FnMut(Event<'_>)>(
     entry: &ignore::DirEntry,
     kind: std::fs::FileType,
-    max: u64,
+    how: Reading,
     buf: &mut Vec<u8>,
     visit: &mut F,
 ) {
@@ -185,7 +199,7 @@ fn visit_file<F: FnMut(Event<'_>)>(
         }
         return;
     }
-    match read_file(entry.path(), max, buf) {
+    match read_file(entry.path(), how, buf) {
         Ok(Some(())) => visit(Event::File {
             path: &path,
             bytes: buf,
@@ -205,11 +219,13 @@ fn visit_file<F: FnMut(Event<'_>)>(
 /// byte in the first 8 KiB).
 const BINARY_HEAD: usize = 8192;
 
-/// Reads `path` into `buf`; `Ok(None)` when the file is larger than `max`. The first 8 KiB
-/// come first: a binary file is read no further, and `buf` then holds just that head, which
-/// is all the scanner needs to count it as binary and skip it (or to run the binary rules,
-/// which read only the head). Archives, binary as they are, are read whole: they get opened.
-fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Option<()>> {
+/// Reads `path` into `buf`; `Ok(None)` when the file is larger than `how.max`. The first
+/// 8 KiB come first: a binary file is read no further, and `buf` then holds just that head,
+/// which is all the scanner needs to count it as binary and skip it (or to run the binary
+/// rules, which read only the head). Archives, binary as they are, are read whole when they
+/// will be opened.
+fn read_file(path: &Path, how: Reading, buf: &mut Vec<u8>) -> std::io::Result<Option<()>> {
+    let max = how.max;
     let f = File::open(path)?;
     let len = f.metadata()?.len();
     if len > max {
@@ -220,7 +236,8 @@ fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Option
     // `u64::MAX`, one byte past it is enough to tell.
     let mut f = f.take(max.saturating_add(1));
     (&mut f).take(BINARY_HEAD as u64).read_to_end(buf)?;
-    let whole = !crate::blob::looks_binary(buf) || super::archive::detect(buf).is_some();
+    let whole =
+        !crate::blob::looks_binary(buf) || (how.archives && super::archive::detect(buf).is_some());
     if buf.len() == BINARY_HEAD && whole {
         buf.reserve(
             usize::try_from(len)
@@ -273,12 +290,46 @@ mod tests {
     use super::*;
 
     fn read(content: &[u8], max: u64) -> (Option<()>, Vec<u8>) {
+        read_how(
+            content,
+            Reading {
+                max,
+                archives: true,
+            },
+        )
+    }
+
+    fn read_how(content: &[u8], how: Reading) -> (Option<()>, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, content).unwrap();
         let mut buf = Vec::new();
-        let r = read_file(&path, max, &mut buf).unwrap();
+        let r = read_file(&path, how, &mut buf).unwrap();
         (r, buf)
+    }
+
+    #[test]
+    fn an_archive_is_read_whole_only_when_archives_are_opened() {
+        // A zip: local file header magic, then binary content well past the head.
+        let mut content = b"PK\x03\x04".to_vec();
+        content.resize(4 * BINARY_HEAD, 0);
+        assert!(super::super::archive::detect(&content).is_some());
+        let (_, buf) = read_how(
+            &content,
+            Reading {
+                max: u64::MAX,
+                archives: true,
+            },
+        );
+        assert_eq!(buf.len(), content.len());
+        let (_, buf) = read_how(
+            &content,
+            Reading {
+                max: u64::MAX,
+                archives: false,
+            },
+        );
+        assert_eq!(buf.len(), BINARY_HEAD);
     }
 
     #[test]

@@ -132,10 +132,7 @@ impl Keywords {
         scratch: &mut KeywordScratch,
         f: &mut impl FnMut(usize, usize, usize),
     ) {
-        let mut own = 0usize;
-        loop {
-            let end = own.saturating_add(self.batch).min(hay.len());
-            let from = own.saturating_sub(self.overlap);
+        for (from, own, end) in self.batches(hay.len()) {
             let hits = &mut scratch.small;
             self.small.find(&hay[from..end], own - from, hits);
             hits.sort_unstable();
@@ -143,15 +140,23 @@ impl Keywords {
                 f(p as usize, from + s as usize, from + e as usize);
             }
             hits.clear();
-            if end == hay.len() {
-                return;
-            }
-            own = end;
         }
     }
 
-    /// Walks `hay` batch by batch; each batch starts `overlap` bytes early, so that a keyword
-    /// ending in it is found whole, and owns (reports) only the hits that end in it.
+    /// The batches of an input of `len` bytes, as `(from, own, end)`: a batch owns (reports)
+    /// the hits that end in `own..end`, and starts `overlap` bytes early, at `from`, so that a
+    /// keyword ending in it is found whole. An empty input is one empty batch.
+    fn batches(&self, len: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        let mut own = Some(0usize);
+        std::iter::from_fn(move || {
+            let start = own?;
+            let end = start.saturating_add(self.batch).min(len);
+            own = (end < len).then_some(end);
+            Some((start.saturating_sub(self.overlap), start, end))
+        })
+    }
+
+    /// Walks `hay` batch by batch (see `batches`).
     fn find_batched<S: Steps>(
         &self,
         a: &S,
@@ -159,16 +164,9 @@ impl Keywords {
         scratch: &mut KeywordScratch,
         f: &mut impl FnMut(usize, usize, usize),
     ) {
-        let mut own = 0usize;
-        loop {
-            let end = own.saturating_add(self.batch).min(hay.len());
-            let from = own.saturating_sub(self.overlap);
+        for (from, own, end) in self.batches(hay.len()) {
             let mut shifted = |p, s, e| f(p, from + s, from + e);
             self.find_with(a, &hay[from..end], own - from, scratch, &mut shifted);
-            if end == hay.len() {
-                return;
-            }
-            own = end;
         }
     }
 

@@ -71,6 +71,17 @@ where
     let threads = threads.max(1);
     let workers = threads.min(scopes.len()).max(1);
     let board = Board::new(!quiet, scopes.len());
+    // One local scope (a tree, a repository, a pre-commit hook) runs on this thread: no
+    // thread to start, and its allocations go to the main heap.
+    if let [scope] = scopes {
+        if scope.remote.is_none() {
+            let line = board.line(&scope.name());
+            let out = work(0, scope, Prepared::Local, threads, &line);
+            drop(line);
+            board.done();
+            return vec![out];
+        }
+    }
     let budget = Budget {
         free: Mutex::new(threads),
         freed: Condvar::new(),

@@ -40,6 +40,25 @@ fn main() {
     println!("{file} ({mb:.1} MB), {runs} runs, MB/s by best wall time / by mean CPU time:");
     println!("  keyword walk    {} ({hits} hits)", walk.rates(mb));
     println!("  Matcher::find   {} ({found} matches)", find.rates(mb));
+    busiest_rules(&matcher, &hay, &mut scratch);
+}
+
+/// The rules whose keywords occur most in the input: each occurrence is a window their regex
+/// searches (windows of one rule that overlap are merged, so this is an upper bound).
+fn busiest_rules(matcher: &Matcher, hay: &[u8], scratch: &mut keyhound::matcher::Scratch) {
+    let rules = matcher.rules();
+    let mut per_rule = vec![0usize; rules.rules.len()];
+    matcher.keyword_hits(hay, scratch, |p, _, _| {
+        for &r in matcher.keyword_rules(p) {
+            per_rule[r as usize] += 1;
+        }
+    });
+    let mut busiest: Vec<(usize, usize)> = per_rule.into_iter().enumerate().collect();
+    busiest.sort_by_key(|&(r, n)| (std::cmp::Reverse(n), r));
+    println!("  keyword hits by rule (the busiest 20):");
+    for (r, n) in busiest.into_iter().take(20).filter(|&(_, n)| n > 0) {
+        println!("    {n:>9}  {}", rules.rules[r].id);
+    }
 }
 
 struct Timing {

@@ -182,6 +182,13 @@ impl Matcher {
         self.keywords.find(hay, &mut scratch.keywords, f)
     }
 
+    /// The rules a keyword (an automaton pattern, as `keyword_hits` reports it) wakes: for
+    /// benchmarks.
+    #[doc(hidden)]
+    pub fn keyword_rules(&self, pattern: usize) -> &[u32] {
+        &self.keyword_rules[pattern]
+    }
+
     pub fn scratch(&self) -> Scratch {
         let n = self.rules.rules.len();
         Scratch {

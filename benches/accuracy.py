@@ -60,6 +60,7 @@ SOURCES = [  # (project, mirror directory, extractor)
     ("gitleaks", "gitleaks+gitleaks", extract.extract_rules),
     ("betterleaks", "betterleaks+betterleaks", extract.extract_rules),
     ("trufflehog", "trufflesecurity+trufflehog", extract.extract_trufflehog),
+    ("kingfisher", "mongodb+kingfisher", extract.extract_kingfisher),  # new sources go last
 ]
 
 # Documentation-style values, written for this check: none is a key.

@@ -105,6 +105,19 @@ def build_corpus(corpus, seed):
     return manifest
 
 
+def load_manifest(corpus):
+    """The corpus's manifest when it holds exactly the sources of SOURCES, else None (the
+    corpus is then rebuilt: a manifest from before a source was added lacks its samples)."""
+    path = corpus / "manifest.json"
+    if not path.exists():
+        return None
+    manifest = json.loads(path.read_text())
+    if list(manifest.get("sources", {})) != [p for p, _, _ in SOURCES]:
+        print("manifest sources differ from SOURCES: rebuilding the corpus", file=sys.stderr)
+        return None
+    return manifest
+
+
 def write_samples(corpus, samples):
     root = corpus / "samples"
     if root.exists():
@@ -422,9 +435,8 @@ def main():
     tools = tools_from_args(args)
     corpus = args.corpus.expanduser().resolve()
     corpus.mkdir(parents=True, exist_ok=True)
-    if args.reuse and (corpus / "manifest.json").exists():
-        manifest = json.loads((corpus / "manifest.json").read_text())
-    else:
+    manifest = load_manifest(corpus) if args.reuse else None
+    if manifest is None:
         manifest = build_corpus(corpus, args.seed)
     print_extraction(manifest)
     scores, found, keys, misses, splits = {}, {}, {}, {}, {}

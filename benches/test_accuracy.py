@@ -3,9 +3,13 @@
 Run: python3 -m unittest discover -s benches -p 'test_*.py'
 """
 
+import contextlib
+import io
+import json
 import random
 import re
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -221,6 +225,31 @@ class KingfisherExtraction(unittest.TestCase):
         self.assertIsNone(extract.pattern_secret(None, "acme_bfOp8JQNH4aLZukEjji6aAHTGYngNybd"))
         rx = extract.python_regex(r"(?<=key=)(?P<v>[a-z]+)")  # lookbehind and (?P< kept
         self.assertEqual(extract.pattern_secret(rx, "key=abc"), "abc")
+
+
+class CorpusLayout(unittest.TestCase):
+    def test_adding_a_source_keeps_the_other_sources_files(self):
+        def sample(project, text):
+            return dict(project=project, rule="r", kind="negative", text=text, secret=None, path=None)
+        with tempfile.TemporaryDirectory() as d:
+            old = [sample("gitleaks", "a"), sample("trufflehog", "b"), sample("gitleaks", "c")]
+            new = [dict(s) for s in old[:2]] + [sample("kingfisher", "k")] + [dict(old[2])]
+            accuracy.write_samples(Path(d), old)
+            accuracy.write_samples(Path(d), new)
+            self.assertEqual([s["file"] for s in old], [s["file"] for s in new[:2] + new[3:]])
+            self.assertEqual(new[2]["file"], "samples/kingfisher/00000.txt")
+            self.assertEqual((Path(d) / new[3]["file"]).read_text(), "c")
+
+    def test_reuse_rebuilds_when_the_sources_changed(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertIsNone(accuracy.load_manifest(Path(d)))
+            path = Path(d) / "manifest.json"
+            path.write_text(json.dumps({"sources": {p: {} for p, _, _ in accuracy.SOURCES[:3]}}))
+            with contextlib.redirect_stderr(io.StringIO()):
+                self.assertIsNone(accuracy.load_manifest(Path(d)))
+            path.write_text(json.dumps({"sources": {p: {} for p, _, _ in accuracy.SOURCES}}))
+            self.assertIsNotNone(accuracy.load_manifest(Path(d)))
+
 
 if __name__ == "__main__":
     unittest.main()

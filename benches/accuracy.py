@@ -3,14 +3,19 @@
 
 What it measures
   1. Rule test cases of gitleaks and Betterleaks (cmd/generate/config/rules/*.go: the true and
-     false positives each rule is validated with) and the pattern tests of TruffleHog's
-     detectors (pkg/detectors/**/*_test.go, Test*_Pattern tables), read from bare git mirrors
-     of the public repositories and written, one sample per file, into a corpus directory
-     outside this repository (default ~/.cache/keyhound-accuracy) with a manifest.json. How the
-     Go sources are read: extract.py and goeval.py.
+     false positives each rule is validated with), the pattern tests of TruffleHog's
+     detectors (pkg/detectors/**/*_test.go, Test*_Pattern tables) and the examples of
+     Kingfisher's rules (data/rules/*.yml: `examples` positives, `negative_examples`
+     negatives), read from bare git mirrors of the public repositories and written, one sample
+     per file, into a corpus directory outside this repository (default
+     ~/.cache/keyhound-accuracy) with a manifest.json. How the sources are read: extract.py
+     and goeval.py. Samples are numbered per source, so adding a source (at the end of
+     SOURCES) leaves the other sources' files and seeds as they were.
   2. Every tool scans the corpus; a sample counts as found when the tool reports anything in
      its file (identical files count together: Kingfisher reports one of several copies).
-     Recall is over positives that are not placeholders (extract.placeholder_reason: EXAMPLE,
+     Recall is over positives that are not placeholders (judged on the labelled secret:
+     TruffleHog's `want`, for Kingfisher the rule pattern's capture; else on the sample's
+     longest key-like token; extract.placeholder_reason: EXAMPLE,
      xxxx, your_, fake, `...`, six repeated or ascending characters, a repeated unit, few
      distinct characters); false positives are negatives with any finding, split into those
      where only generic rules fired (names and entropy, no provider format: is_generic) and
@@ -26,9 +31,11 @@ false-positives-<tool>.txt (negatives it flagged, with the rules that fired).
 
 Usage:
   benches/accuracy.py [--keyhound [NAME=]PATH]... [--tools LIST] [--corpus DIR] [--reuse]
+  (--reuse takes the corpus as extracted, unless its manifest's sources differ from SOURCES)
   e.g. benches/accuracy.py --keyhound main=/work/bin/keyhound-main --keyhound new=target/release/keyhound
 Mirrors are looked up under $MIRRORS (default /work/.mirror: gitleaks+gitleaks,
-betterleaks+betterleaks, trufflesecurity+trufflehog); peers under $PEERS as in bench.py.
+betterleaks+betterleaks, trufflesecurity+trufflehog, mongodb+kingfisher); peers under $PEERS
+as in bench.py. The Kingfisher source needs PyYAML.
 """
 
 import argparse

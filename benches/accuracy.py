@@ -391,18 +391,31 @@ def write_false_positives(corpus, manifest, name, kind, keys, found):
     (corpus / f"false-positives-{name}.txt").write_text("\n".join(lines) + "\n")
 
 
-def top_misses(name, miss, contexts, n=15):
-    """The rules/detectors with the most misses (one rule id across gitleaks and Betterleaks)."""
+def top_misses(name, miss, contexts, n=15, source=None):
+    """The rules/detectors with the most misses (one rule id across gitleaks and Betterleaks),
+    over all sources or over `source` alone; over Kingfisher alone, by provider (its rule ids
+    are kingfisher.<provider>.<n>, with one to three examples each)."""
     by_rule = defaultdict(list)
     for (project, rule), items in miss.items():
-        by_rule[rule if project != "trufflehog" else f"trufflehog:{rule}"] += items
-    print(f"\n### {name}: largest miss classes (rule/detector: missed non-placeholder samples)\n")
+        if source is None or project == source:
+            by_rule[miss_class(project, rule, by_provider=source == "kingfisher")] += items
+    where = f" on {source}" if source else ""
+    print(f"\n### {name}: largest miss classes{where} (rule/detector: missed non-placeholder samples)\n")
     for rule, items in sorted(by_rule.items(), key=lambda kv: -len(kv[1]))[:n]:
         per = Counter(s["project"] for s in items)
         shapes = sorted({s["shape"] for s in items if s.get("shape")})[:2]
         print(f"- {rule}: {len(items)} ({', '.join(f'{p} {k}' for p, k in per.items())})"
               + (f" — e.g. {'; '.join(shapes)}" if shapes else ""))
-    print(f"\nmissed by template context: {dict(contexts.most_common(8))}")
+    if source is None:
+        print(f"\nmissed by template context: {dict(contexts.most_common(8))}")
+
+
+def miss_class(project, rule, by_provider=False):
+    if project == "trufflehog":
+        return f"trufflehog:{rule}"
+    if by_provider and project == "kingfisher":
+        return ".".join(rule.split(".")[:2])
+    return rule
 
 
 # ---------------------------------------------------------------------------------- leaky-repo
@@ -464,6 +477,7 @@ def main():
         for tool in tools:
             if tool[1] == "keyhound":
                 top_misses(tool[0], *misses[tool[0]])
+                top_misses(tool[0], *misses[tool[0]], n=25, source="kingfisher")
         if not args.no_leaky:
             leaky(tools, tmp)
     print(f"\nmiss and false-positive lists: {corpus}/misses-*.txt, {corpus}/false-positives-*.txt")

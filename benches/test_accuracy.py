@@ -251,5 +251,13 @@ class CorpusLayout(unittest.TestCase):
             self.assertIsNotNone(accuracy.load_manifest(Path(d)))
 
 
+class MissClasses(unittest.TestCase):
+    def test_kingfisher_misses_group_by_provider_when_asked(self):
+        self.assertEqual(accuracy.miss_class("kingfisher", "kingfisher.acme.2", by_provider=True), "kingfisher.acme")
+        self.assertEqual(accuracy.miss_class("kingfisher", "kingfisher.acme.2"), "kingfisher.acme.2")
+        self.assertEqual(accuracy.miss_class("trufflehog", "acme", by_provider=True), "trufflehog:acme")
+        self.assertEqual(accuracy.miss_class("gitleaks", "acme-api-key", by_provider=True), "acme-api-key")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -3,14 +3,19 @@
 
 What it measures
   1. Rule test cases of gitleaks and Betterleaks (cmd/generate/config/rules/*.go: the true and
-     false positives each rule is validated with) and the pattern tests of TruffleHog's
-     detectors (pkg/detectors/**/*_test.go, Test*_Pattern tables), read from bare git mirrors
-     of the public repositories and written, one sample per file, into a corpus directory
-     outside this repository (default ~/.cache/keyhound-accuracy) with a manifest.json. How the
-     Go sources are read: extract.py and goeval.py.
+     false positives each rule is validated with), the pattern tests of TruffleHog's
+     detectors (pkg/detectors/**/*_test.go, Test*_Pattern tables) and the examples of
+     Kingfisher's rules (data/rules/*.yml: `examples` positives, `negative_examples`
+     negatives), read from bare git mirrors of the public repositories and written, one sample
+     per file, into a corpus directory outside this repository (default
+     ~/.cache/keyhound-accuracy) with a manifest.json. How the sources are read: extract.py
+     and goeval.py. Samples are numbered per source, so adding a source (at the end of
+     SOURCES) leaves the other sources' files and seeds as they were.
   2. Every tool scans the corpus; a sample counts as found when the tool reports anything in
      its file (identical files count together: Kingfisher reports one of several copies).
-     Recall is over positives that are not placeholders (extract.placeholder_reason: EXAMPLE,
+     Recall is over positives that are not placeholders (judged on the labelled secret:
+     TruffleHog's `want`, for Kingfisher the rule pattern's capture; else on the sample's
+     longest key-like token; extract.placeholder_reason: EXAMPLE,
      xxxx, your_, fake, `...`, six repeated or ascending characters, a repeated unit, few
      distinct characters); false positives are negatives with any finding, split into those
      where only generic rules fired (names and entropy, no provider format: is_generic) and
@@ -26,9 +31,11 @@ false-positives-<tool>.txt (negatives it flagged, with the rules that fired).
 
 Usage:
   benches/accuracy.py [--keyhound [NAME=]PATH]... [--tools LIST] [--corpus DIR] [--reuse]
+  (--reuse takes the corpus as extracted, unless its manifest's sources differ from SOURCES)
   e.g. benches/accuracy.py --keyhound main=/work/bin/keyhound-main --keyhound new=target/release/keyhound
 Mirrors are looked up under $MIRRORS (default /work/.mirror: gitleaks+gitleaks,
-betterleaks+betterleaks, trufflesecurity+trufflehog); peers under $PEERS as in bench.py.
+betterleaks+betterleaks, trufflesecurity+trufflehog, mongodb+kingfisher); peers under $PEERS
+as in bench.py. The Kingfisher source needs PyYAML.
 """
 
 import argparse
@@ -60,6 +67,7 @@ SOURCES = [  # (project, mirror directory, extractor)
     ("gitleaks", "gitleaks+gitleaks", extract.extract_rules),
     ("betterleaks", "betterleaks+betterleaks", extract.extract_rules),
     ("trufflehog", "trufflesecurity+trufflehog", extract.extract_trufflehog),
+    ("kingfisher", "mongodb+kingfisher", extract.extract_kingfisher),  # new sources go last
 ]
 
 # Documentation-style values, written for this check: none is a key.
@@ -101,6 +109,19 @@ def build_corpus(corpus, seed):
                 "placeholder_heuristic": extract.placeholder_reason.__doc__.strip(),
                 "samples": samples, "lost": lost}
     (corpus / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def load_manifest(corpus):
+    """The corpus's manifest when it holds exactly the sources of SOURCES, else None (the
+    corpus is then rebuilt: a manifest from before a source was added lacks its samples)."""
+    path = corpus / "manifest.json"
+    if not path.exists():
+        return None
+    manifest = json.loads(path.read_text())
+    if list(manifest.get("sources", {})) != [p for p, _, _ in SOURCES]:
+        print("manifest sources differ from SOURCES: rebuilding the corpus", file=sys.stderr)
+        return None
     return manifest
 
 
@@ -370,18 +391,31 @@ def write_false_positives(corpus, manifest, name, kind, keys, found):
     (corpus / f"false-positives-{name}.txt").write_text("\n".join(lines) + "\n")
 
 
-def top_misses(name, miss, contexts, n=15):
-    """The rules/detectors with the most misses (one rule id across gitleaks and Betterleaks)."""
+def top_misses(name, miss, contexts, n=15, source=None):
+    """The rules/detectors with the most misses (one rule id across gitleaks and Betterleaks),
+    over all sources or over `source` alone; over Kingfisher alone, by provider (its rule ids
+    are kingfisher.<provider>.<n>, with one to three examples each)."""
     by_rule = defaultdict(list)
     for (project, rule), items in miss.items():
-        by_rule[rule if project != "trufflehog" else f"trufflehog:{rule}"] += items
-    print(f"\n### {name}: largest miss classes (rule/detector: missed non-placeholder samples)\n")
+        if source is None or project == source:
+            by_rule[miss_class(project, rule, by_provider=source == "kingfisher")] += items
+    where = f" on {source}" if source else ""
+    print(f"\n### {name}: largest miss classes{where} (rule/detector: missed non-placeholder samples)\n")
     for rule, items in sorted(by_rule.items(), key=lambda kv: -len(kv[1]))[:n]:
         per = Counter(s["project"] for s in items)
         shapes = sorted({s["shape"] for s in items if s.get("shape")})[:2]
         print(f"- {rule}: {len(items)} ({', '.join(f'{p} {k}' for p, k in per.items())})"
               + (f" — e.g. {'; '.join(shapes)}" if shapes else ""))
-    print(f"\nmissed by template context: {dict(contexts.most_common(8))}")
+    if source is None:
+        print(f"\nmissed by template context: {dict(contexts.most_common(8))}")
+
+
+def miss_class(project, rule, by_provider=False):
+    if project == "trufflehog":
+        return f"trufflehog:{rule}"
+    if by_provider and project == "kingfisher":
+        return ".".join(rule.split(".")[:2])
+    return rule
 
 
 # ---------------------------------------------------------------------------------- leaky-repo
@@ -421,9 +455,8 @@ def main():
     tools = tools_from_args(args)
     corpus = args.corpus.expanduser().resolve()
     corpus.mkdir(parents=True, exist_ok=True)
-    if args.reuse and (corpus / "manifest.json").exists():
-        manifest = json.loads((corpus / "manifest.json").read_text())
-    else:
+    manifest = load_manifest(corpus) if args.reuse else None
+    if manifest is None:
         manifest = build_corpus(corpus, args.seed)
     print_extraction(manifest)
     scores, found, keys, misses, splits = {}, {}, {}, {}, {}
@@ -444,6 +477,7 @@ def main():
         for tool in tools:
             if tool[1] == "keyhound":
                 top_misses(tool[0], *misses[tool[0]])
+                top_misses(tool[0], *misses[tool[0]], n=25, source="kingfisher")
         if not args.no_leaky:
             leaky(tools, tmp)
     print(f"\nmiss and false-positive lists: {corpus}/misses-*.txt, {corpus}/false-positives-*.txt")

@@ -12,6 +12,14 @@ repository):
   TruffleHog              pkg/detectors/**/<name>_test.go, the Test*_Pattern tables: `input` (or
                           `data`) is the sample; a non-empty `want` (or shouldMatch: true) makes it
                           a positive, an empty or absent one a negative.
+  Kingfisher              data/rules/*.yml (and *.yaml), YAML: each rule's `examples` are
+                          positives, its `negative_examples` negatives. The secret is not
+                          labelled in an example: it is taken from the rule's own `pattern`
+                          (translated to Python's regex dialect), the longest capture group of its
+                          first match, or the whole match when the pattern has no group; when the
+                          pattern does not compile or match, the secret stays unknown and the
+                          sample's longest key-like token stands for it, as for TruffleHog samples
+                          without a `want`.
 
 What the extraction cannot recover is counted, never guessed: an element whose value needs an
 unknown function (fmt.Sprintf over a helper that loops or calls crypto, runtime-generated
@@ -29,6 +37,11 @@ from collections import Counter
 from pathlib import Path
 
 import goeval as g
+
+try:
+    import yaml
+except ImportError:  # only the Kingfisher source needs it
+    yaml = None
 
 # ---------------------------------------------------------------------------------- placeholders
 
@@ -353,6 +366,78 @@ def expectation(case):
     if isinstance(want, dict):
         want = list(want.keys())
     return "positive", list(want) if isinstance(want, list) else [want]
+
+
+# ---------------------------------------------------------------------------------- kingfisher
+
+def extract_kingfisher(project, mirror, seed):
+    """Samples of Kingfisher's rule files: (samples, lost) lists of dicts. `seed` is unused:
+    every example is a literal."""
+    if yaml is None:
+        raise SystemExit("the Kingfisher source needs PyYAML (python3 -m pip install pyyaml)")
+    files = git_files(mirror, ["data/rules"])
+    samples, lost = [], []
+    for path, text in sorted(files.items()):
+        if path.endswith((".yml", ".yaml")):
+            kingfisher_rules(project, path, text, samples, lost)
+    return samples, lost
+
+
+def kingfisher_rules(project, path, text, samples, lost):
+    """Appends the examples of one rule file to `samples` (unreadable parts to `lost`)."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        lost.append(dict(project=project, rule=path, kind="?", reason=f"YAML: {e}"[:200], count="file"))
+        return
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    if not isinstance(rules, list):
+        lost.append(dict(project=project, rule=path, kind="?", reason="no rules list", count="file"))
+        return
+    for rule in rules:
+        if not isinstance(rule, dict):
+            lost.append(dict(project=project, rule=path, kind="?", reason="rule not a mapping"))
+            continue
+        rid = str(rule.get("id") or rule.get("name") or path)
+        rx = python_regex(rule.get("pattern"))
+        for kind, field in (("positive", "examples"), ("negative", "negative_examples")):
+            for ex in rule.get(field) or []:
+                if not isinstance(ex, str):
+                    lost.append(dict(project=project, rule=rid, kind=kind, reason=f"{field}: not a string"))
+                    continue
+                secret = pattern_secret(rx, ex) if kind == "positive" else None
+                samples.append(dict(project=project, rule=rid, kind=kind, text=ex, secret=secret,
+                                    origin="literal", context=rule.get("name"), path=None))
+
+
+INLINE_FLAGS = re.compile(r"\(\?([imsx]+)\)")
+
+
+def python_regex(pattern):
+    """A Kingfisher (Rust regex) pattern compiled with Python's `re`, or None. Rust allows
+    `(?x)` and `(?i)` anywhere and `(?<name>...)`; they are moved to the front and renamed."""
+    if not isinstance(pattern, str):
+        return None
+    flags = set()
+
+    def take(m):
+        flags.update(m.group(1))
+        return ""
+    body = INLINE_FLAGS.sub(take, pattern).replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!")
+    try:
+        return re.compile((f"(?{''.join(sorted(flags))})" if flags else "") + body)
+    except (re.error, OverflowError):
+        return None
+
+
+def pattern_secret(rx, text):
+    """The secret a rule's pattern finds in an example: its longest capture group, or the
+    whole match; None when there is no pattern or no match."""
+    m = rx.search(text) if rx else None
+    if not m:
+        return None
+    groups = [x for x in m.groups() if x]
+    return max(groups, key=len) if groups else m.group(0)
 
 
 # ---------------------------------------------------------------------------------- placeholders in samples

@@ -3,9 +3,13 @@
 Run: python3 -m unittest discover -s benches -p 'test_*.py'
 """
 
+import contextlib
+import io
+import json
 import random
 import re
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -151,6 +155,108 @@ class FalsePositiveSplit(unittest.TestCase):
         fp = accuracy.score(manifest, keys)
         for p in ("gitleaks", "trufflehog", "all", "explainers"):
             self.assertEqual(sum(split[p].values()), fp[p]["fp"], p)
+
+
+KINGFISHER_YAML = r"""rules:
+  - name: Acme API Key
+    id: kingfisher.acme.1
+    pattern: |
+      (?x)
+      (?i)
+      \b
+      (?<key>ACME_[a-z0-9]{32})
+      \b
+    examples:
+      - 'ACME_KEY=acme_bfOp8JQNH4aLZukEjji6aAHTGYngNybd'
+      - |
+        [acme]
+        token = acme_1234567890abcdef1234567890abcdef
+    negative_examples:
+      - 'acme_lqWb9SeqmVN9'
+  - name: Acme Secret
+    id: kingfisher.acme.2
+    pattern: '\b[0-9a-f]{40}\b'
+    examples:
+      - 'acme secret 09f94458ac532dc80425343ecf65aa564b7d7c04'
+      - 'no match here'
+"""
+
+
+class KingfisherExtraction(unittest.TestCase):
+    def extract(self, text):
+        samples, lost = [], []
+        extract.kingfisher_rules("kingfisher", "data/rules/acme.yml", text, samples, lost)
+        return samples, lost
+
+    def test_examples_are_positives_and_negative_examples_negatives(self):
+        samples, lost = self.extract(KINGFISHER_YAML)
+        self.assertEqual(lost, [])
+        got = [(s["rule"], s["kind"], s["context"]) for s in samples]
+        self.assertEqual(got, [("kingfisher.acme.1", "positive", "Acme API Key")] * 2
+                         + [("kingfisher.acme.1", "negative", "Acme API Key")]
+                         + [("kingfisher.acme.2", "positive", "Acme Secret")] * 2)
+        self.assertEqual(samples[1]["text"], "[acme]\ntoken = acme_1234567890abcdef1234567890abcdef\n")
+        self.assertEqual(samples[2]["text"], "acme_lqWb9SeqmVN9")
+
+    def test_secret_is_what_the_rule_pattern_captures(self):
+        samples, _ = self.extract(KINGFISHER_YAML)
+        # Inline (?x) and (?i) and a Rust-style (?<name>...) group compile in Python's dialect.
+        self.assertEqual(samples[0]["secret"], "acme_bfOp8JQNH4aLZukEjji6aAHTGYngNybd")
+        self.assertEqual(samples[3]["secret"], "09f94458ac532dc80425343ecf65aa564b7d7c04")
+        self.assertIsNone(samples[4]["secret"])  # no match: unknown, not guessed
+        self.assertIsNone(samples[2]["secret"])  # negatives carry no secret
+
+    def test_placeholders_judged_on_the_captured_secret(self):
+        samples, _ = self.extract(KINGFISHER_YAML)
+        self.assertIsNone(extract.classify(samples[0]))
+        self.assertEqual(extract.classify(samples[1]), "sequential run")
+        self.assertIsNone(extract.classify(samples[3]))
+
+    def test_unreadable_files_are_counted_lost(self):
+        samples, lost = self.extract("rules: [unclosed\n")
+        self.assertEqual(samples, [])
+        self.assertEqual([x["reason"][:5] for x in lost], ["YAML:"])
+        samples, lost = self.extract("rules:\n  - id: x\n    examples: [[1, 2]]\n")
+        self.assertEqual(samples, [])
+        self.assertEqual(lost[0]["reason"], "examples: not a string")
+
+    def test_pattern_that_does_not_compile_leaves_secret_unknown(self):
+        self.assertIsNone(extract.python_regex("(unclosed"))
+        self.assertIsNone(extract.pattern_secret(None, "acme_bfOp8JQNH4aLZukEjji6aAHTGYngNybd"))
+        rx = extract.python_regex(r"(?<=key=)(?P<v>[a-z]+)")  # lookbehind and (?P< kept
+        self.assertEqual(extract.pattern_secret(rx, "key=abc"), "abc")
+
+
+class CorpusLayout(unittest.TestCase):
+    def test_adding_a_source_keeps_the_other_sources_files(self):
+        def sample(project, text):
+            return dict(project=project, rule="r", kind="negative", text=text, secret=None, path=None)
+        with tempfile.TemporaryDirectory() as d:
+            old = [sample("gitleaks", "a"), sample("trufflehog", "b"), sample("gitleaks", "c")]
+            new = [dict(s) for s in old[:2]] + [sample("kingfisher", "k")] + [dict(old[2])]
+            accuracy.write_samples(Path(d), old)
+            accuracy.write_samples(Path(d), new)
+            self.assertEqual([s["file"] for s in old], [s["file"] for s in new[:2] + new[3:]])
+            self.assertEqual(new[2]["file"], "samples/kingfisher/00000.txt")
+            self.assertEqual((Path(d) / new[3]["file"]).read_text(), "c")
+
+    def test_reuse_rebuilds_when_the_sources_changed(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertIsNone(accuracy.load_manifest(Path(d)))
+            path = Path(d) / "manifest.json"
+            path.write_text(json.dumps({"sources": {p: {} for p, _, _ in accuracy.SOURCES[:3]}}))
+            with contextlib.redirect_stderr(io.StringIO()):
+                self.assertIsNone(accuracy.load_manifest(Path(d)))
+            path.write_text(json.dumps({"sources": {p: {} for p, _, _ in accuracy.SOURCES}}))
+            self.assertIsNotNone(accuracy.load_manifest(Path(d)))
+
+
+class MissClasses(unittest.TestCase):
+    def test_kingfisher_misses_group_by_provider_when_asked(self):
+        self.assertEqual(accuracy.miss_class("kingfisher", "kingfisher.acme.2", by_provider=True), "kingfisher.acme")
+        self.assertEqual(accuracy.miss_class("kingfisher", "kingfisher.acme.2"), "kingfisher.acme.2")
+        self.assertEqual(accuracy.miss_class("trufflehog", "acme", by_provider=True), "trufflehog:acme")
+        self.assertEqual(accuracy.miss_class("gitleaks", "acme-api-key", by_provider=True), "acme-api-key")
 
 
 if __name__ == "__main__":

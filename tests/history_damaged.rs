@@ -254,9 +254,12 @@ fn a_partial_clone_says_history_is_incomplete() {
     );
     assert!(stderr.contains("git fetch --refetch origin"), "{stderr}");
 
-    // Fetched as the message says, nothing is missing and nothing more is said.
+    // Fetched as the message says, nothing is missing and nothing more is said. (A refetch
+    // ends with an automatic repack, in the background by default: it would remove packs
+    // while the scan reads them.)
     let refetch = "git config --unset remote.origin.partialclonefilter && \
-                   git fetch -q --refetch origin";
+                   git -c gc.autoDetach=false -c maintenance.autoDetach=false \
+                   fetch -q --refetch origin";
     assert!(sh_in(&src, &dir, refetch).status().unwrap().success());
     let (code, v, stderr) = json(src.keyhound_in(&dir).args(["scan", "--history-only", "."]));
     assert_eq!(code, 1, "{stderr}");

@@ -215,7 +215,7 @@ impl Matcher {
             let mut lease = Lease::new(self, &mut scratch.own);
             for &(r, limit) in &self.anchored_text {
                 if hay.len() <= limit && out.len() < MAX_MATCHES {
-                    self.confirm_anchored(hay, r as usize, hay.len(), &mut lease, &mut out);
+                    self.run(hay, r as usize, 0..hay.len(), true, &mut lease, &mut out);
                 }
             }
         }
@@ -252,7 +252,7 @@ impl Matcher {
             for (r, w) in pending.take_closed() {
                 if out.len() < MAX_MATCHES {
                     *searched += w.len();
-                    self.confirm(hay, r as usize, w, &mut lease, out);
+                    self.run(hay, r as usize, w, false, &mut lease, out);
                 }
             }
         };
@@ -288,7 +288,7 @@ impl Matcher {
         let mut lease = Lease::new(self, &mut scratch.own);
         for &(r, limit) in &self.anchored_binary {
             let end = limit.min(hay.len());
-            self.confirm_anchored(hay, r as usize, end, &mut lease, &mut out);
+            self.run(hay, r as usize, 0..end, true, &mut lease, &mut out);
         }
         out
     }
@@ -298,38 +298,47 @@ impl Matcher {
         !self.anchored_binary.is_empty()
     }
 
-    /// A rule without keywords: its pattern must match at the start of `hay[..end]`, and again
-    /// right where the previous match ended (one match per entry of a credential file).
-    fn confirm_anchored(
+    /// Runs rule `r`'s regex over `hay[span]`, adding what passes the filters to `out` (no
+    /// more than `MAX_MATCHES` in all). `anchored`, for a rule without keywords: its pattern
+    /// must match at the start of the span, and again right where the previous match ended
+    /// (one match per entry of a credential file).
+    fn run(
         &self,
         hay: &[u8],
         r: usize,
-        end: usize,
+        span: Range<usize>,
+        anchored: bool,
         lease: &mut Lease<'_>,
         out: &mut Vec<Match>,
     ) {
-        let rule = &self.rules.rules[r];
-        let Ok(compiled) = rule.compiled() else {
+        let Ok(compiled) = self.rules.rules[r].compiled() else {
             return;
         };
         let state = lease.get(r, compiled);
-        let mut at = 0;
-        while at < end && out.len() < MAX_MATCHES {
-            let input = Input::new(hay).span(at..end).anchored(Anchored::Yes);
-            let ended = match next_match(compiled, state, &input) {
+        let mode = if anchored {
+            Anchored::Yes
+        } else {
+            Anchored::No
+        };
+        let mut at = span.start;
+        while at < span.end && out.len() < MAX_MATCHES {
+            let input = Input::new(hay).span(at..span.end).anchored(mode);
+            let (end, empty) = match next_match(compiled, state, &input) {
                 Next::Nothing => break,
-                Next::Passed(end) => end,
+                // Such a match is never empty: the search goes on at its end.
+                Next::Passed(end) => (end, false),
                 Next::Match(m) => {
                     if let Some(found) = self.checked(r, hay, &state.caps, m) {
                         out.push(found);
                     }
-                    m.end
+                    (m.end, m.is_empty())
                 }
             };
-            if ended <= at {
-                break;
-            }
-            at = ended;
+            at = match (empty, anchored) {
+                (false, _) => end,
+                (true, false) => end + 1,
+                (true, true) => break,
+            };
         }
         lease.release();
     }
@@ -393,46 +402,6 @@ impl Matcher {
             }
         }
         out
-    }
-
-    /// Runs rule `r`'s regex over `window`, adding what passes the filters to `out` (no more
-    /// than `MAX_MATCHES` in all).
-    fn confirm(
-        &self,
-        hay: &[u8],
-        r: usize,
-        window: Range<usize>,
-        lease: &mut Lease<'_>,
-        out: &mut Vec<Match>,
-    ) {
-        let rule = &self.rules.rules[r];
-        let Ok(compiled) = rule.compiled() else {
-            return;
-        };
-        let state = lease.get(r, compiled);
-        let mut input = Input::new(hay).span(window.clone());
-        while out.len() < MAX_MATCHES {
-            let next = match next_match(compiled, state, &input) {
-                Next::Nothing => break,
-                // Such a match is never empty: the search goes on at its end.
-                Next::Passed(end) => end,
-                Next::Match(m) => {
-                    if let Some(found) = self.checked(r, hay, &state.caps, m) {
-                        out.push(found);
-                    }
-                    if m.end > m.start {
-                        m.end
-                    } else {
-                        m.end + 1
-                    }
-                }
-            };
-            if next >= window.end {
-                break;
-            }
-            input.set_start(next);
-        }
-        lease.release();
     }
 
     /// The match of rule `r` whose regex matched `whole`: its secret read by the rule's check

@@ -19,7 +19,7 @@ use crate::blob::{hex, looks_binary, BlobId, IdMap};
 use crate::finding::{
     ChecksumState, Commit, Confidence, Context, Detail, MessageKind, Part, Secret,
 };
-use crate::matcher::{Match, Matcher, Scratch};
+use crate::matcher::{Match, Matcher, Scratch, Which};
 use crate::rules::RuleSet;
 use crate::source::archive::{self, Entry};
 use crate::source::{AddedLines, Event, Skip, SourceError};
@@ -343,12 +343,54 @@ impl Scanner {
         move |event| self.handle(event, &mut scratch)
     }
 
+    /// A visitor for one worker thread of a history's object pass: blobs are scanned without
+    /// the deferred path rules, which `rescanner` runs on the blobs the trees name for them
+    /// (see `rules::file_names`).
+    pub fn history_visitor(&self) -> impl FnMut(Event<'_>) + Clone + Send + '_ {
+        let mut scratch = self.scratch();
+        move |event| match event {
+            Event::Object { id, bytes } => self.object(id, bytes, &mut scratch, Which::NotDeferred),
+            event => self.handle(event, &mut scratch),
+        }
+    }
+
+    /// A visitor that scans again, with every rule, blobs that `history_visitor` scanned
+    /// without the deferred path rules; what it finds replaces what they had. Nothing is
+    /// counted again.
+    pub fn rescanner(&self) -> impl FnMut(Event<'_>) + '_ {
+        let mut scratch = self.scratch();
+        move |event| match event {
+            Event::Object { id, bytes } => self.rescan(id, bytes, &mut scratch),
+            Event::Error(e) => self.error(e),
+            _ => {}
+        }
+    }
+
+    fn rescan(&self, id: BlobId, bytes: &[u8], scratch: &mut Scratch) {
+        {
+            let s = self.lock();
+            // Scanned whole already: a file on disk or an archive's member.
+            if s.file_paths.contains_key(&id) || s.members.contains(&id) {
+                return;
+            }
+        }
+        // Binary rules and archives' members are never deferred.
+        let archive = self.archives.is_some() && archive::detect(bytes).is_some();
+        if archive || looks_binary(bytes) {
+            return;
+        }
+        let result = self.scan_bytes(bytes, scratch, Which::All);
+        if !result.is_empty() {
+            self.lock().results.insert(id, Arc::new(result));
+        }
+    }
+
     /// Handles one source event on the calling thread.
     pub fn handle(&self, event: Event<'_>, scratch: &mut Scratch) {
         match event {
             Event::File { path, bytes } => self.file(Some(path), bytes, scratch),
             Event::Stdin { bytes } => self.file(None, bytes, scratch),
-            Event::Object { id, bytes } => self.object(id, bytes, scratch),
+            Event::Object { id, bytes } => self.object(id, bytes, scratch, Which::All),
             Event::Message {
                 id,
                 kind,
@@ -417,12 +459,12 @@ impl Scanner {
             }
         }
         let name = Name::Path(path.unwrap_or("<stdin>"));
-        self.scan_content(id, name, bytes, content, scratch);
+        self.scan_content(id, name, bytes, content, scratch, Which::All);
     }
 
     /// A git object whose id is known, unless that content was already scanned, or is
     /// known to hold nothing.
-    fn object(&self, id: BlobId, bytes: &[u8], scratch: &mut Scratch) {
+    fn object(&self, id: BlobId, bytes: &[u8], scratch: &mut Scratch, which: Which) {
         {
             let mut s = self.lock();
             if s.file_paths.contains_key(&id) || !s.objects.insert(id) {
@@ -439,7 +481,7 @@ impl Scanner {
         }
         Stats::bump(&self.stats.items);
         if let Some(content) = self.classify(bytes, scratch) {
-            self.scan_content(id, Name::Object(id), bytes, content, scratch);
+            self.scan_content(id, Name::Object(id), bytes, content, scratch, which);
         }
     }
 
@@ -471,9 +513,10 @@ impl Scanner {
         bytes: &[u8],
         content: Content,
         scratch: &mut Scratch,
+        which: Which,
     ) -> Option<Arc<BlobResult>> {
         match content {
-            Content::Text => self.scan_new(id, bytes, scratch),
+            Content::Text => self.scan_new(id, bytes, scratch, which),
             Content::Binary(found) => self.keep_binary(id, bytes, &found),
             Content::Archive(kind) => {
                 self.open_archive(id, name, bytes, kind, scratch);
@@ -536,7 +579,7 @@ impl Scanner {
             !s.file_paths.contains_key(&id) && !s.objects.contains(&id) && s.members.insert(id)
         };
         if first {
-            self.scan_content(id, Name::Path(path), bytes, content, scratch);
+            self.scan_content(id, Name::Path(path), bytes, content, scratch, Which::All);
         }
     }
 
@@ -575,7 +618,7 @@ impl Scanner {
 
     fn message(&self, id: BlobId, kind: MessageKind, time: i64, bytes: &[u8], scr: &mut Scratch) {
         Stats::bump(&self.stats.messages);
-        let result = self.scan_bytes(bytes, scr);
+        let result = self.scan_bytes(bytes, scr, Which::All);
         if !result.is_empty() {
             self.lock().messages.push(MessageItem {
                 id,
@@ -617,7 +660,8 @@ impl Scanner {
                     return;
                 }
                 Some(content) => {
-                    match self.scan_content(id, Name::Path(path), bytes, content, scratch) {
+                    let name = Name::Path(path);
+                    match self.scan_content(id, name, bytes, content, scratch, Which::All) {
                         Some(r) => r,
                         None => return,
                     }
@@ -669,7 +713,11 @@ impl Scanner {
 
     /// Matches `bytes` and locates the matches, without any bookkeeping or suppression.
     pub fn find(&self, bytes: &[u8], scratch: &mut Scratch) -> Vec<BlobFinding> {
-        let matches = self.matcher.find(bytes, scratch);
+        self.find_which(bytes, scratch, Which::All)
+    }
+
+    fn find_which(&self, bytes: &[u8], scratch: &mut Scratch, which: Which) -> Vec<BlobFinding> {
+        let matches = self.matcher.find_which(bytes, scratch, which);
         if matches.is_empty() {
             return Vec::new();
         }
@@ -677,8 +725,8 @@ impl Scanner {
     }
 
     /// Matches `bytes` and splits off what allow comments suppress.
-    fn scan_bytes(&self, bytes: &[u8], scratch: &mut Scratch) -> BlobResult {
-        let found = self.find(bytes, scratch);
+    fn scan_bytes(&self, bytes: &[u8], scratch: &mut Scratch, which: Which) -> BlobResult {
+        let found = self.find_which(bytes, scratch, which);
         if found.is_empty() {
             return BlobResult::default();
         }
@@ -695,12 +743,18 @@ impl Scanner {
         BlobResult { found, allowed }
     }
 
-    fn scan_new(&self, id: BlobId, bytes: &[u8], scratch: &mut Scratch) -> Option<Arc<BlobResult>> {
+    fn scan_new(
+        &self,
+        id: BlobId,
+        bytes: &[u8],
+        scratch: &mut Scratch,
+        which: Which,
+    ) -> Option<Arc<BlobResult>> {
         Stats::bump(&self.stats.blobs);
         self.stats
             .bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let result = self.scan_bytes(bytes, scratch);
+        let result = self.scan_bytes(bytes, scratch, which);
         if result.is_empty() {
             return None;
         }

@@ -268,3 +268,37 @@ fn archives_are_read_again_and_report_the_same() {
     );
     let _ = bare;
 }
+
+/// A credential-file rule reads a blob only where a tree names it so (history scans blobs
+/// before their paths are known): a file the cache knows to hold nothing, renamed later to a
+/// name such a rule takes, is read again and reported there, and only there.
+#[test]
+fn a_clean_file_renamed_to_a_credential_file_is_found_after_a_cached_scan() {
+    let r = Repo::new();
+    // A random fake, too weak for the generic rules: only `netrc.password` reports it.
+    let netrc = "machine ci.acme.internal login deploy password tq7wz3\n";
+    r.write("docs/netrc-sample.txt", netrc);
+    r.write("src/main.txt", format!("OPENAI_API_KEY={LEGACY}\n"));
+    r.add(&["."]);
+    r.commit("start");
+    r.git(&["gc", "-q"]);
+    let cache = r.root.path().join("cache");
+    let work = r.path();
+    let first = same(&r, &work, &cache, &[]);
+    assert!(!first.findings.to_string().contains("netrc.password"));
+
+    r.write("home/.netrc", netrc);
+    r.git(&["rm", "-q", "docs/netrc-sample.txt"]);
+    r.add(&["."]);
+    r.commit("use it");
+    // Gone from the working tree: only history holds it.
+    r.git(&["rm", "-q", "home/.netrc"]);
+    r.commit("drop it");
+    let renamed = same(&r, &work, &cache, &[]);
+    let at: Vec<(String, String)> = (renamed.findings.as_array().unwrap().iter())
+        .map(|f| (f["rule_id"].as_str().unwrap().into(), f["path"].to_string()))
+        .filter(|(rule, _)| rule == "netrc.password")
+        .collect();
+    assert_eq!(at.len(), 1, "{at:?}");
+    assert!(at[0].1.ends_with("home/.netrc\""), "{at:?}");
+}

@@ -517,12 +517,23 @@ fn object_pass(
         .unwrap_or_default();
     let hopts = history_options(opts);
     let wanted = || scanner.wanted_ids();
-    match history::scan_objects_known(&f.repo, &hopts, scanner.visitor(), &wanted, known) {
-        Ok(inv) => Some(Passed {
-            inv,
-            before,
-            clean: errors() == before_errors,
-        }),
+    let file_names = Some(scanner.rules().file_names()).filter(|f| f.any());
+    let visitor = scanner.history_visitor();
+    match history::scan_objects_known(&f.repo, &hopts, visitor, &wanted, known, file_names) {
+        Ok(inv) => {
+            // The deferred path rules, on the blobs the trees name for them.
+            history::read_objects(
+                &f.repo,
+                &inv.named,
+                hopts.max_blob_size,
+                scanner.rescanner(),
+            );
+            Some(Passed {
+                inv,
+                before,
+                clean: errors() == before_errors,
+            })
+        }
         Err(e) => {
             scanner.error(SourceError {
                 path: source::fs::display_path(&f.path),

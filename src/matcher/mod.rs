@@ -35,7 +35,7 @@ mod resolve;
 mod windows;
 
 use std::ops::Range;
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 
 use regex_automata::nfa::thompson::{backtrack, pikevm};
 use regex_automata::{hybrid, util::captures::Captures, Anchored, Input};
@@ -92,12 +92,41 @@ pub struct Matcher {
     keywords: Keywords,
     /// For each automaton pattern, the rules that own that keyword.
     keyword_rules: Vec<Vec<u32>>,
+    /// `keywords` and `keyword_rules` without the deferred path rules (`Which::NotDeferred`),
+    /// built on first use: their keywords (`machine`, `pass `...) would cost a history's
+    /// object pass hits on every blob.
+    undeferred: OnceLock<(Keywords, Vec<Vec<u32>>)>,
     /// Rules without keywords (path rules): each with the most bytes it runs over. Text ones
     /// run on whole text content up to that size, binary ones on the head of binary content.
     anchored_text: Vec<(u32, usize)>,
     anchored_binary: Vec<(u32, usize)>,
     /// Each rule's regex state shared by all threads (see `Lease`).
     shared: Box<[Mutex<Option<Box<RegexState>>>]>,
+}
+
+/// The keywords of the rules `keep` accepts, lowercased, each once, with the rules that own
+/// each, and the automaton that finds them.
+fn keyword_index(
+    rules: &RuleSet,
+    keep: impl Fn(usize) -> bool,
+) -> Result<(Keywords, Vec<Vec<u32>>), MatcherError> {
+    let mut keywords: Vec<Vec<u8>> = Vec::new();
+    let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+    for (i, rule) in rules.rules.iter().enumerate().filter(|(i, _)| keep(*i)) {
+        for k in &rule.keywords {
+            let k = k.to_ascii_lowercase().into_bytes();
+            let p = *index.entry(k.clone()).or_insert_with(|| {
+                keywords.push(k);
+                keyword_rules.push(Vec::new());
+                keywords.len() - 1
+            });
+            if !keyword_rules[p].contains(&(i as u32)) {
+                keyword_rules[p].push(i as u32)
+            }
+        }
+    }
+    Ok((Keywords::new(&keywords)?, keyword_rules))
 }
 
 /// Per-thread working memory for `Matcher::find`. Cloning gives an independent copy.
@@ -112,6 +141,17 @@ pub struct Scratch {
     capped: bool,
     /// Bytes handed to regexes by the last `find` (windows, summed over rules).
     searched: usize,
+    /// The current `find` leaves out the deferred path rules (see `Which`).
+    undeferred: bool,
+}
+
+/// Which rules a `Matcher::find_which` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    All,
+    /// All but the path rules a history defers to the blobs its trees name for them
+    /// (`rules::file_names`).
+    NotDeferred,
 }
 
 impl Scratch {
@@ -124,23 +164,7 @@ impl Scratch {
 
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>) -> Result<Matcher, MatcherError> {
-        let mut keywords: Vec<Vec<u8>> = Vec::new();
-        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
-        let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
-        for (i, rule) in rules.rules.iter().enumerate() {
-            for k in &rule.keywords {
-                let k = k.to_ascii_lowercase().into_bytes();
-                let p = *index.entry(k.clone()).or_insert_with(|| {
-                    keywords.push(k);
-                    keyword_rules.push(Vec::new());
-                    keywords.len() - 1
-                });
-                if !keyword_rules[p].contains(&(i as u32)) {
-                    keyword_rules[p].push(i as u32)
-                }
-            }
-        }
-        let automaton = Keywords::new(&keywords)?;
+        let (keywords, keyword_rules) = keyword_index(&rules, |_| true)?;
         let (mut anchored_text, mut anchored_binary) = (Vec::new(), Vec::new());
         for (i, rule) in rules.rules.iter().enumerate().filter(|(_, r)| r.anchored()) {
             let limit = rule.window.unwrap_or(crate::rules::ANCHORED_WINDOW);
@@ -152,8 +176,9 @@ impl Matcher {
         let shared = rules.rules.iter().map(|_| Mutex::default()).collect();
         Ok(Matcher {
             rules,
-            keywords: automaton,
+            keywords,
             keyword_rules,
+            undeferred: OnceLock::new(),
             anchored_text,
             anchored_binary,
             shared,
@@ -167,7 +192,23 @@ impl Matcher {
     /// Builds the faster keyword automaton now, for callers that know a large input is
     /// coming (otherwise it is built once a megabyte has been scanned).
     pub fn prime(&self) {
-        self.keywords.prime()
+        self.keywords.prime();
+        if self.rules.file_names().any() {
+            self.keywords_for(Which::NotDeferred).0.prime()
+        }
+    }
+
+    /// The keyword automaton and each keyword's rules, for a search of the rules `which`.
+    fn keywords_for(&self, which: Which) -> (&Keywords, &[Vec<u32>]) {
+        if which == Which::All || !self.rules.file_names().any() {
+            return (&self.keywords, &self.keyword_rules);
+        }
+        let (k, r) = self.undeferred.get_or_init(|| {
+            let names = self.rules.file_names();
+            // A subset of the keywords that built `keywords`: it builds too.
+            keyword_index(&self.rules, |i| !names.is_deferred(i)).expect("a subset of keywords")
+        });
+        (k, r)
     }
 
     /// Calls `f(keyword, start, end)` for every keyword occurrence in `hay`, in order of `end`:
@@ -197,23 +238,39 @@ impl Matcher {
             own: (0..n).map(|_| None).collect(),
             capped: false,
             searched: 0,
+            undeferred: false,
         }
     }
 
     /// All confirmed matches in `hay`, ordered by position then rule; at most `MAX_MATCHES`
     /// (see `Scratch::capped`).
     pub fn find(&self, hay: &[u8], scratch: &mut Scratch) -> Vec<Match> {
+        self.find_which(hay, scratch, Which::All)
+    }
+
+    /// `find` with only the rules `which` says.
+    pub fn find_which(&self, hay: &[u8], scratch: &mut Scratch, which: Which) -> Vec<Match> {
         scratch.capped = false;
         scratch.searched = 0;
+        scratch.undeferred = which == Which::NotDeferred;
         self.find_at(hay, scratch, 0)
+    }
+
+    /// The deferred rules a search leaves out, if it leaves any out.
+    fn left_out(&self, scratch: &Scratch) -> Option<&crate::rules::file_names::FileNames> {
+        scratch.undeferred.then(|| self.rules.file_names())
     }
 
     fn find_at(&self, hay: &[u8], scratch: &mut Scratch, depth: usize) -> Vec<Match> {
         let mut out = Vec::new();
         self.search(hay, scratch, depth, &mut out);
         if depth == 0 {
+            let left_out = self.left_out(scratch);
             let mut lease = Lease::new(self, &mut scratch.own);
             for &(r, limit) in &self.anchored_text {
+                if left_out.is_some_and(|f| f.is_deferred(r as usize)) {
+                    continue;
+                }
                 if hay.len() <= limit && out.len() < MAX_MATCHES {
                     self.run(hay, r as usize, 0..hay.len(), true, &mut lease, &mut out);
                 }
@@ -239,12 +296,19 @@ impl Matcher {
     /// Runs each rule's regex over the windows around its keyword hits, each window once it
     /// can grow no more (see `windows`), collecting up to `MAX_MATCHES` matches in `out`.
     fn search(&self, hay: &[u8], scratch: &mut Scratch, depth: usize, out: &mut Vec<Match>) {
+        let left_out = self.left_out(scratch);
+        let which = match left_out {
+            Some(_) => Which::NotDeferred,
+            None => Which::All,
+        };
+        let (automaton, keyword_rules) = self.keywords_for(which);
         let Scratch {
             keywords,
             pending,
             own,
             capped,
             searched,
+            undeferred: _,
         } = scratch;
         let mut line = windows::Line::default();
         let mut run = |pending: &mut windows::Pending, out: &mut Vec<Match>| {
@@ -256,11 +320,11 @@ impl Matcher {
                 }
             }
         };
-        self.keywords.find(hay, keywords, |pattern, start, end| {
+        automaton.find(hay, keywords, |pattern, start, end| {
             if out.len() >= MAX_MATCHES {
                 return;
             }
-            for &r in &self.keyword_rules[pattern] {
+            for &r in &keyword_rules[pattern] {
                 let rule = &self.rules.rules[r as usize];
                 if rule.decode.is_some() && depth >= MAX_DECODE_DEPTH {
                     continue;
@@ -713,6 +777,44 @@ rules:
     generic: true
     examples: ['token = "a1b2c3d4e5"']
 "#;
+
+    #[test]
+    fn not_deferred_leaves_out_the_path_rules_a_file_name_decides() {
+        let m = matcher(
+            r#"
+provider: Test
+rules:
+  - id: test.netrc
+    name: netrc
+    keywords: [machine]
+    pattern: 'machine \S+ password (\S+)'
+    path: '(?:^|/)\.netrc$'
+  - id: test.pgpass
+    name: pgpass
+    pattern: '(?m)^[^:\s]+:\d+:\w+:\w+:(\w+)$'
+    path: '(?:^|/)\.pgpass$'
+  - id: test.anywhere
+    name: anywhere
+    keywords: [machine]
+    pattern: 'machine (mk_[a-z0-9]{8})'
+    path: 'secrets/'
+"#,
+        );
+        let hay = b"db:5432:app:app:hunter2\nmachine mk_a1b2c3d4 password hunter3\n";
+        let mut s = m.scratch();
+        let ids = |found: Vec<Match>| -> Vec<String> {
+            found
+                .iter()
+                .map(|x| m.rules().rules[x.rule].id.clone())
+                .collect()
+        };
+        let all = ids(m.find_which(hay, &mut s, Which::All));
+        assert_eq!(all, ["test.pgpass", "test.anywhere", "test.netrc"]);
+        // A path pattern not tied to the end of the path is never deferred.
+        let some = ids(m.find_which(hay, &mut s, Which::NotDeferred));
+        assert_eq!(some, ["test.anywhere"]);
+        assert_eq!(ids(m.find(hay, &mut s)), all);
+    }
 
     fn secrets(m: &Matcher, hay: &[u8]) -> Vec<(String, String)> {
         let mut s = m.scratch();

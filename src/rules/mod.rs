@@ -4,6 +4,7 @@
 //! Owns `RuleSet`, `Rule`, `Filters` and their errors. Never scans anything; `rules check`
 //! (in `check`) drives the matcher over a rule's own examples.
 
+pub mod file_names;
 pub mod gitleaks;
 mod locate;
 pub mod pattern;
@@ -599,6 +600,8 @@ pub struct RuleSet {
     index: std::collections::HashMap<String, usize>,
     /// The provider prefixes of `rules`, read on first use (`provider_prefix_verdict`).
     prefixes: OnceLock<prefixes::ProviderPrefixes>,
+    /// The path rules a history's object pass leaves out, built on first use (`file_names`).
+    file_names: OnceLock<file_names::FileNames>,
 }
 
 /// A rule file to load: a display name (path) and its text.
@@ -847,10 +850,17 @@ impl RuleSet {
             .map(|(i, r)| (r.id.clone(), i))
             .collect();
         self.prefixes = OnceLock::new();
+        self.file_names = OnceLock::new();
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.index.get(id).map(|&i| &self.rules[i])
+    }
+
+    /// Which path rules a history's object pass leaves out, and which file names they take.
+    pub fn file_names(&self) -> &file_names::FileNames {
+        self.file_names
+            .get_or_init(|| file_names::FileNames::new(&self.rules))
     }
 
     /// Why `value` is plainly not a token of the provider whose prefix it carries, a value no

@@ -29,6 +29,7 @@ use super::trees::{
 use super::GitError;
 use crate::blob::{BlobId, IdMap};
 use crate::finding::{Commit, MessageKind};
+use crate::rules::file_names::FileNames;
 use crate::source::{Event, Skip};
 
 /// Which history to scan.
@@ -68,8 +69,9 @@ struct Collector<'a> {
     /// Ids (64-bit prefixes) whose presence was checked lately, by slot: most trees list what
     /// others listed before them.
     checked: Vec<u64>,
-    /// The tree walk: the wanted blobs to record in the tree table, and how names are hashed.
-    tables: Option<(&'a WantedIndex, NameHash)>,
+    /// The tree walk: the wanted blobs to record in the tree table, how names are hashed, and
+    /// which names to record the blobs of whether wanted or not.
+    tables: Option<(&'a WantedIndex, NameHash, Option<&'a FileNames>)>,
 }
 
 #[derive(Default)]
@@ -216,8 +218,11 @@ pub struct Inventory {
     /// Every decoded tree's subtrees and the wanted blobs it lists (indices into
     /// `table_ids`); `None` when no blob was wanted, and the trees were not decoded.
     table: Option<TreeTable>,
-    /// The wanted blobs the table was built for, sorted.
+    /// The blobs the table numbers: the wanted blobs it was built for (sorted), then `named`.
     table_ids: Vec<BlobId>,
+    /// Blobs the trees list under a name a deferred path rule may take (see
+    /// `scan_objects_known`), sorted.
+    pub named: Vec<BlobId>,
     /// How the table hashes entry names.
     names: NameHash,
     /// Time spent decoding the trees.
@@ -465,8 +470,9 @@ where
                 let oid = id.to_owned();
                 collect.check_entries(&oid, data, inserted);
                 match collect.tables {
-                    Some((wanted, names)) => {
-                        collect.records.table.push(prefix(id), data, wanted, names)
+                    Some((wanted, names, file_names)) => {
+                        let table = &mut collect.records.table;
+                        table.push(prefix(id), data, wanted, names, file_names)
                     }
                     None => collect.records.trees.push(oid),
                 }
@@ -514,16 +520,21 @@ pub fn scan_objects<V>(
 where
     V: FnMut(Event<'_>) + Clone + Send,
 {
-    scan_objects_known(repo, opts, visitor, wanted, Known::default())
+    scan_objects_known(repo, opts, visitor, wanted, Known::default(), None)
 }
 
-/// `scan_objects`, with what `known` gives back in place of the packs it names.
+/// `scan_objects`, with what `known` gives back in place of the packs it names. With
+/// `file_names`, the visitor scanned blobs without the deferred path rules: the trees are
+/// decoded in any case, and the blobs they list under a name those rules may take are
+/// wanted whether they have findings or not (`Inventory::named`, for the caller to scan
+/// again with every rule before provenance).
 pub fn scan_objects_known<V>(
     repo: &gix::Repository,
     opts: &HistoryOptions,
     visitor: V,
     wanted: &dyn Fn() -> Vec<BlobId>,
     known: Known,
+    file_names: Option<&FileNames>,
 ) -> Result<Inventory, GitError>
 where
     V: FnMut(Event<'_>) + Clone + Send,
@@ -565,14 +576,14 @@ where
         &mut on_error,
     );
     let started = std::time::Instant::now();
-    let table_ids: Vec<BlobId> = wanted();
+    let mut table_ids: Vec<BlobId> = wanted();
     let ids: Vec<ObjectId> = table_ids.iter().map(object_id).collect();
     let index = WantedIndex::new(&ids);
     let names = NameHash::new();
-    let tree_walk = !ids.is_empty() || present.is_some();
+    let tree_walk = !ids.is_empty() || present.is_some() || file_names.is_some();
     if tree_walk {
         let mut trees = collector.clone();
-        trees.tables = Some((&index, names));
+        trees.tables = Some((&index, names, file_names));
         let handle = object_handler(visitor, trees);
         each_object(
             repo,
@@ -592,8 +603,16 @@ where
         mut tags,
         malformed,
         missing,
-        table,
+        mut table,
     } = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    let named: Vec<BlobId> = (table.adopt_named(table_ids.len() as u32).iter())
+        .map(|id| blob_id(id))
+        .collect();
+    table_ids.extend_from_slice(&named);
+    log::debug!(
+        "{} blobs listed under names the deferred path rules may take",
+        named.len()
+    );
     commits.extend(known.commits.iter().map(CommitNode::of));
     tags.extend(known.tags.iter().map(|(t, o)| (object_id(t), object_id(o))));
     trees.extend(known.trees.iter().map(|(t, _)| object_id(t)));
@@ -618,6 +637,7 @@ where
         partial,
         table: (!table_ids.is_empty()).then_some(table),
         table_ids,
+        named,
         names,
         tree_seconds,
         tags: Vec::new(),

@@ -16,6 +16,7 @@ use gix::objs::Find as _;
 
 use super::GitError;
 use crate::blob::IdMap;
+use crate::rules::file_names::FileNames;
 
 /// The entries of a tree object, `(mode, name, 20-byte id)`, read with the least work: this
 /// runs over every entry of every tree in the repository (tens of millions on large
@@ -101,6 +102,9 @@ impl WantedIndex {
     }
 }
 
+/// In `TreeTable::named`: a blob that is not wanted (yet).
+const NOT_WANTED: u32 = u32::MAX;
+
 /// Trees as an adjacency list keyed by 64-bit id prefixes: for each tree, its subtrees with
 /// their name hashes, plus which wanted blobs it lists directly and under which name.
 /// Prefixes are what keeps this table small; a prefix collision (which a repository would
@@ -113,11 +117,21 @@ pub(super) struct TreeTable {
     child_names: Vec<u64>,
     /// (row, wanted blob index, name hash) for every wanted blob a tree lists directly.
     direct: Vec<(u32, u32, u64)>,
+    /// (row, blob, wanted blob index or `NOT_WANTED`, name hash) for every blob listed under a
+    /// name the deferred path rules may take (see `rules::file_names`), until `adopt_named`.
+    named: Vec<(u32, ObjectId, u32, u64)>,
 }
 
 impl TreeTable {
-    /// Records one tree.
-    pub fn push(&mut self, key: u64, data: &[u8], wanted: &WantedIndex, names: NameHash) {
+    /// Records one tree; with `file_names`, also the blobs it lists under a name they take.
+    pub fn push(
+        &mut self,
+        key: u64,
+        data: &[u8],
+        wanted: &WantedIndex,
+        names: NameHash,
+        file_names: Option<&FileNames>,
+    ) {
         let row = self.keys.len() as u32;
         self.keys.push(key);
         for (mode, name, id) in tree_entries(data) {
@@ -129,8 +143,15 @@ impl TreeTable {
                 // A submodule's commit: its repository is not here.
                 b"160000" => {}
                 _ => {
-                    if let Some(w) = wanted.get(id) {
+                    let w = wanted.get(id);
+                    if let Some(w) = w {
                         self.direct.push((row, w, names.of(name)));
+                    }
+                    if file_names.is_some_and(|f| f.may_take(name)) {
+                        if let Ok(id) = ObjectId::try_from(id) {
+                            self.named
+                                .push((row, id, w.unwrap_or(NOT_WANTED), names.of(name)));
+                        }
                     }
                 }
             }
@@ -147,6 +168,22 @@ impl TreeTable {
             .extend(other.child_end.iter().map(|e| e + c0));
         self.direct
             .extend(other.direct.iter().map(|&(r, w, n)| (r + r0, w, n)));
+        self.named
+            .extend(other.named.iter().map(|&(r, id, w, n)| (r + r0, id, w, n)));
+    }
+
+    /// The blobs listed under names the deferred path rules may take, sorted, each once; those
+    /// not wanted become wanted, numbered from `first` in the order they have in that list.
+    pub fn adopt_named(&mut self, first: u32) -> Vec<ObjectId> {
+        let mut ids: Vec<ObjectId> = self.named.iter().map(|n| n.1).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for (row, id, w, name) in std::mem::take(&mut self.named) {
+            if let (NOT_WANTED, Ok(i)) = (w, ids.binary_search(&id)) {
+                self.direct.push((row, first + i as u32, name));
+            }
+        }
+        ids
     }
 
     fn children_of(&self, i: usize) -> std::ops::Range<usize> {
@@ -418,12 +455,14 @@ mod tests {
             &tree(&[("100644", "k.env", blob)]),
             &wanted,
             names,
+            None,
         );
         table.push(
             prefix_bytes(&root),
             &tree(&[("100644", "top.env", blob), ("40000", "cfg", sub)]),
             &wanted,
             names,
+            None,
         );
         let mut c = Containment::new(&table, &Some);
         let s = c.set_of(&ObjectId::from_bytes_or_panic(&root));
@@ -432,6 +471,51 @@ mod tests {
         assert_eq!(c.set(subset).len(), 1);
         // The same tree asked again is memoised: the same set.
         assert_eq!(c.set_of(&ObjectId::from_bytes_or_panic(&root)), s);
+    }
+
+    #[test]
+    fn blobs_under_names_the_deferred_rules_take_become_wanted() {
+        let text = "provider: Test\nrules:\n- id: test.netrc\n  name: netrc\n  keywords: [machine]\n  pattern: 'machine (\\w+)'\n  path: '(?:^|/)\\.netrc$'\n";
+        let rules =
+            crate::rules::RuleSet::load(vec![crate::rules::RuleSource::yaml("t.yaml", text)])
+                .unwrap();
+        let file_names = FileNames::new(&rules.rules);
+        let names = NameHash::new();
+        let (found, clean, other) = ([7u8; 20], [8u8; 20], [9u8; 20]);
+        let wanted = WantedIndex::new(&[ObjectId::from_bytes_or_panic(&found)]);
+        let root = [1u8; 20];
+        let mut table = TreeTable::default();
+        let entries = [
+            ("100644", ".netrc", clean),
+            ("100644", "a.txt", other),
+            ("100644", "b/.netrc", found),
+        ];
+        let entries: Vec<_> = entries
+            .iter()
+            .map(|&(m, n, id)| (m, n.rsplit('/').next().unwrap(), id))
+            .collect();
+        table.push(
+            prefix_bytes(&root),
+            &tree(&entries),
+            &wanted,
+            names,
+            Some(&file_names),
+        );
+        // Both blobs named `.netrc` are read again; the one not wanted yet gets number 1.
+        let named = table.adopt_named(1);
+        let ids: Vec<ObjectId> = [found, clean]
+            .iter()
+            .map(|b| ObjectId::from_bytes_or_panic(b))
+            .collect();
+        assert_eq!(named, ids);
+        let mut c = Containment::new(&table, &Some);
+        let s = c.set_of(&ObjectId::from_bytes_or_panic(&root));
+        let blobs: Vec<u32> = c.set(s).iter().map(|&(w, _)| w).collect();
+        assert_eq!(
+            blobs,
+            [0, 2],
+            "the wanted blob, and the clean one as number 1 + 1"
+        );
     }
 
     #[test]
@@ -448,6 +532,7 @@ mod tests {
             &tree(&[("100644", "deep.env", blob)]),
             &wanted,
             names,
+            None,
         );
         for i in 1..depth {
             table.push(
@@ -455,6 +540,7 @@ mod tests {
                 &tree(&[("40000", "d", id(i - 1))]),
                 &wanted,
                 names,
+                None,
             );
         }
         let mut c = Containment::new(&table, &Some);

@@ -3,8 +3,10 @@
 //! of N runs, and (on Linux) the mean CPU time of this thread over them, which a busy machine
 //! disturbs less.
 //!
-//! Usage: `cargo bench --bench matcher -- FILE [RUNS]`, for example over the files of a
-//! repository: `git -C REPO archive --format=tar HEAD > /tmp/src.tar`.
+//! Usage: `cargo bench --bench matcher -- FILE [RUNS] [--per-rule]`, for example over the
+//! files of a repository: `git -C REPO archive --format=tar HEAD > /tmp/src.tar`. With
+//! `--per-rule`, also the rules whose regexes cost most on that input: each rule alone, the
+//! time of `Matcher::find` less that of its keyword walk (a minute or two for every rule).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,6 +43,40 @@ fn main() {
     println!("  keyword walk    {} ({hits} hits)", walk.rates(mb));
     println!("  Matcher::find   {} ({found} matches)", find.rates(mb));
     busiest_rules(&matcher, &hay, &mut scratch);
+    if std::env::args().any(|a| a == "--per-rule") {
+        costliest_rules(matcher.rules(), &hay, runs.min(3));
+    }
+}
+
+/// The rules whose regex windows cost most: each rule alone in a matcher, the best wall time
+/// of `find` less the best of its keyword walk, with the bytes of its windows.
+fn costliest_rules(rules: &RuleSet, hay: &[u8], runs: usize) {
+    let mut costs: Vec<(Duration, usize, &str)> = Vec::new();
+    for rule in &rules.rules {
+        let mut one = RuleSet::builtin().expect("built-in rules");
+        one.retain(|r| r.id == rule.id);
+        let m = Matcher::new(Arc::new(one)).expect("matcher");
+        m.prime();
+        let mut scratch = m.scratch();
+        let (mut walk, mut find) = (Duration::MAX, Duration::MAX);
+        for _ in 0..runs {
+            walk =
+                walk.min(measure(1, || m.keyword_hits(hay, &mut scratch, |_, _, _| {})).best_wall);
+            find = find.min(measure(1, || drop(m.find(hay, &mut scratch))).best_wall);
+        }
+        costs.push((find.saturating_sub(walk), scratch.searched(), &rule.id));
+    }
+    costs.sort_by(|a, b| b.cmp(a));
+    let mb = hay.len() as f64 / 1e6;
+    println!("  regex time by rule alone, ms per {mb:.0} MB, and window bytes (the costliest 25):");
+    for (t, bytes, id) in costs.iter().take(25) {
+        println!("    {:>9.1}  {:>11}  {id}", t.as_secs_f64() * 1e3, bytes);
+    }
+    costs.sort_by_key(|c| std::cmp::Reverse(c.1));
+    println!("  the most window bytes:");
+    for (t, bytes, id) in costs.iter().take(25) {
+        println!("    {:>9.1}  {:>11}  {id}", t.as_secs_f64() * 1e3, bytes);
+    }
 }
 
 /// The rules whose keywords occur most in the input: each occurrence is a window their regex

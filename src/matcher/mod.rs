@@ -160,6 +160,13 @@ impl Scratch {
     pub fn capped(&self) -> bool {
         self.capped
     }
+
+    /// Bytes the last `Matcher::find` handed to rule regexes (windows, summed over rules; the
+    /// rules without keywords not counted): for benchmarks.
+    #[doc(hidden)]
+    pub fn searched(&self) -> usize {
+        self.searched
+    }
 }
 
 impl Matcher {

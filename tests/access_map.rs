@@ -123,18 +123,7 @@ fn pypi_token(caveats: &[&str]) -> String {
     }
     m.push(0);
     field(&mut m, 6, &[0x5a; 32]);
-    let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut s = String::from("pypi-");
-    for c in m.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |a, (i, &b)| a | u32::from(b) << (16 - 8 * i));
-        for i in 0..=c.len() {
-            s.push(abc[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    s
+    format!("pypi-{}", base64(&m, b"-_", false))
 }
 
 fn pypi() -> String {
@@ -142,20 +131,29 @@ fn pypi() -> String {
 }
 
 fn basic(user: &str, pass: &str) -> String {
-    let input = format!("{user}:{pass}").into_bytes();
-    let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::from("Basic ");
+    format!(
+        "Basic {}",
+        base64(format!("{user}:{pass}").as_bytes(), b"+/", true)
+    )
+}
+
+/// Base64 with the two last letters of the alphabet given (`+/` standard, `-_` URL-safe),
+/// padded with `=` or not.
+fn base64(input: &[u8], last: &[u8; 2], pad: bool) -> String {
+    let mut abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".to_vec();
+    abc.extend_from_slice(last);
+    let mut out = String::new();
     for c in input.chunks(3) {
         let n = c
             .iter()
             .enumerate()
             .fold(0u32, |a, (i, &b)| a | u32::from(b) << (16 - 8 * i));
         for i in 0..4 {
-            out.push(if i <= c.len() {
-                abc[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
+            match i <= c.len() {
+                true => out.push(abc[(n >> (18 - 6 * i) & 63) as usize] as char),
+                false if pad => out.push('='),
+                false => {}
+            }
         }
     }
     out

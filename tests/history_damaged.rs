@@ -226,9 +226,14 @@ fn a_damaged_pack_entry_costs_only_itself() {
 fn a_partial_clone_says_history_is_incomplete() {
     let src = Repo::new();
     src.write("old.env", format!("KEY={LEGACY}\n"));
-    src.add(&["old.env"]);
+    // A credential file: the tree names it so, but its blob is not here either.
+    src.write(
+        ".netrc",
+        "machine ci.acme.internal login deploy password tq7wz3\n",
+    );
+    src.add(&["old.env", ".netrc"]);
     src.commit("old");
-    src.git(&["rm", "-q", "old.env"]);
+    src.git(&["rm", "-q", "old.env", ".netrc"]);
     src.commit("gone");
     src.write("new.env", format!("KEY={LEGACY2}\n"));
     src.add(&["new.env"]);
@@ -248,7 +253,7 @@ fn a_partial_clone_says_history_is_incomplete() {
     assert!(
         stderr.contains(
             "partial clone (--filter=blob:none): history is incomplete, \
-             1 object it leads to is not here"
+             2 objects it leads to are not here"
         ),
         "{stderr}"
     );
@@ -263,7 +268,7 @@ fn a_partial_clone_says_history_is_incomplete() {
     assert!(sh_in(&src, &dir, refetch).status().unwrap().success());
     let (code, v, stderr) = json(src.keyhound_in(&dir).args(["scan", "--history-only", "."]));
     assert_eq!(code, 1, "{stderr}");
-    assert_eq!(paths(&v), ["new.env", "old.env"]);
+    assert_eq!(paths(&v), [".netrc", "new.env", "old.env"]);
     assert!(!stderr.contains("partial clone"), "{stderr}");
 }
 

@@ -650,6 +650,11 @@ where
         .extend(missing_objects(repo, &opts.scope, &inventory, &tags));
     inventory.missing.sort();
     inventory.missing.dedup_by_key(|m| m.id);
+    // What is not here or could not be read was reported once (or is expected absent, in a
+    // partial clone): the deferred path rules do not try it again.
+    let absent: HashSet<ObjectId> = inventory.missing.iter().map(|m| m.id).collect();
+    let unread = |id: &ObjectId| inventory.unreadable.binary_search(id).is_ok();
+    (inventory.named).retain(|b| !absent.contains(&object_id(b)) && !unread(&object_id(b)));
     inventory.tags = tags;
     match &mut inventory.partial {
         Some(p) => p.missing = inventory.missing.len(),

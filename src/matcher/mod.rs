@@ -141,8 +141,8 @@ pub struct Scratch {
     capped: bool,
     /// Bytes handed to regexes by the last `find` (windows, summed over rules).
     searched: usize,
-    /// The current `find` leaves out the deferred path rules (see `Which`).
-    undeferred: bool,
+    /// The rules the current `find` runs.
+    which: Which,
 }
 
 /// Which rules a `Matcher::find_which` runs.
@@ -245,7 +245,7 @@ impl Matcher {
             own: (0..n).map(|_| None).collect(),
             capped: false,
             searched: 0,
-            undeferred: false,
+            which: Which::All,
         }
     }
 
@@ -259,13 +259,13 @@ impl Matcher {
     pub fn find_which(&self, hay: &[u8], scratch: &mut Scratch, which: Which) -> Vec<Match> {
         scratch.capped = false;
         scratch.searched = 0;
-        scratch.undeferred = which == Which::NotDeferred;
+        scratch.which = which;
         self.find_at(hay, scratch, 0)
     }
 
     /// The deferred rules a search leaves out, if it leaves any out.
     fn left_out(&self, scratch: &Scratch) -> Option<&crate::rules::file_names::FileNames> {
-        scratch.undeferred.then(|| self.rules.file_names())
+        (scratch.which == Which::NotDeferred).then(|| self.rules.file_names())
     }
 
     fn find_at(&self, hay: &[u8], scratch: &mut Scratch, depth: usize) -> Vec<Match> {
@@ -303,19 +303,15 @@ impl Matcher {
     /// Runs each rule's regex over the windows around its keyword hits, each window once it
     /// can grow no more (see `windows`), collecting up to `MAX_MATCHES` matches in `out`.
     fn search(&self, hay: &[u8], scratch: &mut Scratch, depth: usize, out: &mut Vec<Match>) {
-        let left_out = self.left_out(scratch);
-        let which = match left_out {
-            Some(_) => Which::NotDeferred,
-            None => Which::All,
-        };
-        let (automaton, keyword_rules) = self.keywords_for(which);
+        // The keywords of the rules `which` leaves out are not looked for at all.
+        let (automaton, keyword_rules) = self.keywords_for(scratch.which);
         let Scratch {
             keywords,
             pending,
             own,
             capped,
             searched,
-            undeferred: _,
+            which: _,
         } = scratch;
         let mut line = windows::Line::default();
         let mut run = |pending: &mut windows::Pending, out: &mut Vec<Match>| {

@@ -653,8 +653,11 @@ where
     // What is not here or could not be read was reported once (or is expected absent, in a
     // partial clone): the deferred path rules do not try it again.
     let absent: HashSet<ObjectId> = inventory.missing.iter().map(|m| m.id).collect();
-    let unread = |id: &ObjectId| inventory.unreadable.binary_search(id).is_ok();
-    (inventory.named).retain(|b| !absent.contains(&object_id(b)) && !unread(&object_id(b)));
+    let unreadable = &inventory.unreadable;
+    inventory.named.retain(|b| {
+        let id = object_id(b);
+        !absent.contains(&id) && unreadable.binary_search(&id).is_err()
+    });
     inventory.tags = tags;
     match &mut inventory.partial {
         Some(p) => p.missing = inventory.missing.len(),

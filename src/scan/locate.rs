@@ -12,7 +12,7 @@ pub(crate) const CONTEXT_CHARS: usize = 60;
 
 /// Converts matches (sorted by start) to findings with lines, columns and context.
 pub fn locate(hay: &[u8], matches: &[Match]) -> Vec<BlobFinding> {
-    let secrets = secret_spans(hay, matches);
+    let secrets = secret_spans(matches);
     let mut pos = Position::default();
     let mut out = Vec::with_capacity(matches.len());
     for m in matches {
@@ -41,7 +41,7 @@ pub fn locate(hay: &[u8], matches: &[Match]) -> Vec<BlobFinding> {
 
 /// Every byte range of `hay` that holds a secret (matched text and paired ids), sorted and
 /// merged where they overlap.
-fn secret_spans(hay: &[u8], matches: &[Match]) -> Vec<(Range<usize>, Secret)> {
+fn secret_spans(matches: &[Match]) -> Vec<Range<usize>> {
     let mut spans: Vec<Range<usize>> = matches
         .iter()
         .flat_map(|m| std::iter::once(m.span.clone()).chain(m.partner.clone()))
@@ -56,12 +56,6 @@ fn secret_spans(hay: &[u8], matches: &[Match]) -> Vec<(Range<usize>, Secret)> {
         }
     }
     merged
-        .into_iter()
-        .map(|r| {
-            let secret = Secret::new(&hay[r.clone()]);
-            (r, secret)
-        })
-        .collect()
 }
 
 /// Tracks a byte offset and its 1-based line.
@@ -105,7 +99,7 @@ fn char_count(b: &[u8]) -> usize {
 
 /// The line around `span`, at most `CONTEXT_CHARS` characters on each side, with `span` as
 /// `Part::This` and every other secret range in it as `Part::Secret`.
-fn context(hay: &[u8], span: Range<usize>, secrets: &[(Range<usize>, Secret)]) -> Context {
+fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context {
     // Look at a bounded number of bytes on each side, so a file that is one long line does
     // not make every finding cost the whole line.
     const MAX_BYTES: usize = CONTEXT_CHARS * 4;
@@ -118,13 +112,15 @@ fn context(hay: &[u8], span: Range<usize>, secrets: &[(Range<usize>, Secret)]) -
     let after = first_chars(trim_cr(&hay[end..line_end.max(end)]), CONTEXT_CHARS);
     let (from, to) = (start - before, end + after);
     // Disjoint pieces to cut out of the text: this secret, and the parts of every secret range
-    // on the line that lie outside it (merged ranges can extend past this secret's span).
+    // on the line that lie outside it (merged ranges can extend past this secret's span). A
+    // part is its own piece of text, so a range around this secret is not shown twice.
     let mut pieces: Vec<(Range<usize>, Part)> = vec![(start..end, Part::This)];
-    for (r, secret) in secrets.iter().filter(|(r, _)| r.start < to && r.end > from) {
+    for r in secrets.iter().filter(|r| r.start < to && r.end > from) {
         for piece in [r.start..r.end.min(start), r.start.max(end)..r.end] {
             let piece = piece.start.max(from)..piece.end.min(to);
             if piece.start < piece.end {
-                pieces.push((piece, Part::Secret(secret.clone())));
+                let text = Secret::new(&hay[piece.clone()]);
+                pieces.push((piece, Part::Secret(text)));
             }
         }
     }
@@ -273,5 +269,20 @@ mod tests {
         a.partner = Some(3..11);
         let found = locate(hay, &[a]);
         assert_eq!(render(&found[0].context), "id=<AKIDAKID> key=[THIS]");
+    }
+
+    #[test]
+    fn a_range_around_this_secret_shows_only_what_lies_outside_it() {
+        // Another rule took the value with its quotes: the snippet of the inner secret keeps
+        // the line as it is, each piece once.
+        let hay = br#"password = "kjfh9485osdf" # end"#;
+        let outer = m(11..25);
+        let inner = m(12..24);
+        let found = locate(hay, &[outer, inner]);
+        assert_eq!(
+            render(&found[1].context),
+            r#"password = <">[THIS]<"> # end"#
+        );
+        assert_eq!(render(&found[0].context), "password = [THIS] # end");
     }
 }

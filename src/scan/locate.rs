@@ -97,8 +97,9 @@ fn char_count(b: &[u8]) -> usize {
     b.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
 }
 
-/// The line around `span`, at most `CONTEXT_CHARS` characters on each side, with `span` as
-/// `Part::This` and every other secret range in it as `Part::Secret`.
+/// The line around `span`, at most `CONTEXT_CHARS` characters on each side (more to take a
+/// secret whole, see `uncut`), with `span` as `Part::This` and every other secret range in it
+/// as `Part::Secret`.
 fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context {
     // Look at a bounded number of bytes on each side, so a file that is one long line does
     // not make every finding cost the whole line.
@@ -110,7 +111,13 @@ fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context 
     let line_end = memchr::memchr(b'\n', &hay[end..hi]).map_or(hi, |i| end + i);
     let before = last_chars(&hay[line_start..start], CONTEXT_CHARS);
     let after = first_chars(trim_cr(&hay[end..line_end.max(end)]), CONTEXT_CHARS);
-    let (from, to) = (start - before, end + after);
+    let window = uncut(
+        start - before..end + after,
+        line_start..line_end,
+        &span,
+        secrets,
+    );
+    let (from, to) = (window.start, window.end);
     // Disjoint pieces to cut out of the text: this secret, and the parts of every secret range
     // on the line that lie outside it (merged ranges can extend past this secret's span). A
     // part is its own piece of text, so a range around this secret is not shown twice.
@@ -134,6 +141,33 @@ fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context 
     }
     push_text(&mut parts, hay, at..to);
     Context { parts }
+}
+
+/// `window` with its edges moved off the secret ranges they would cut: out to take a range
+/// that lies whole within `line` (the bounded line around `this`), else in past it. A piece of
+/// a secret would show a prefix from its middle and a length that is not its own.
+fn uncut(
+    window: Range<usize>,
+    line: Range<usize>,
+    this: &Range<usize>,
+    secrets: &[Range<usize>],
+) -> Range<usize> {
+    let (mut from, mut to) = (window.start, window.end);
+    if let Some(r) = secrets.iter().find(|r| r.start < from && from < r.end) {
+        from = if r.start >= line.start {
+            r.start
+        } else {
+            r.end.min(this.start)
+        };
+    }
+    if let Some(r) = secrets.iter().find(|r| r.start < to && to < r.end) {
+        to = if r.end <= line.end {
+            r.end
+        } else {
+            r.start.max(this.end)
+        };
+    }
+    from..to
 }
 
 fn push_text(parts: &mut Vec<Part>, hay: &[u8], r: Range<usize>) {
@@ -269,6 +303,35 @@ mod tests {
         a.partner = Some(3..11);
         let found = locate(hay, &[a]);
         assert_eq!(render(&found[0].context), "id=<AKIDAKID> key=[THIS]");
+    }
+
+    #[test]
+    fn the_window_never_cuts_a_secret() {
+        // A secret the 60 characters of context would cut is taken whole when it lies on the
+        // line within reach, else left out: a piece of one would show a prefix from its
+        // middle and a length that is not its own.
+        let snippet = |line: &str, others: &[&str]| {
+            let find = |s: &str| line.find(s).map(|i| i..i + s.len()).unwrap();
+            let mut secrets: Vec<Range<usize>> = others.iter().map(|s| find(s)).collect();
+            secrets.push(find("KEY"));
+            secrets.sort_by_key(|r| r.start);
+            render(&context(line.as_bytes(), find("KEY"), &secrets))
+        };
+        let (l, r) = ("L".repeat(100), "R".repeat(100));
+        assert_eq!(
+            snippet(&format!("a={l} b=KEY c={r}"), &[&l, &r]),
+            format!("<{l}> b=[THIS] c=<{r}>")
+        );
+        let (l, r) = ("L".repeat(300), "R".repeat(300));
+        assert_eq!(
+            snippet(&format!("a={l} b=KEY c={r}"), &[&l, &r]),
+            " b=[THIS] c="
+        );
+        // A secret that began on an earlier line.
+        assert_eq!(
+            snippet("BEGIN\nmid\nEND post KEY", &["BEGIN\nmid\nEND"]),
+            " post [THIS]"
+        );
     }
 
     #[test]

@@ -191,6 +191,56 @@ fn every_secret_on_a_line_is_redacted_in_every_format() {
     assert!(report.contains(LEGACY) && report.contains(PROJECT));
 }
 
+/// What could change how a terminal shows text: controls but the line breaks a format writes
+/// itself, DEL and C1 controls, bidirectional controls, invisible formatting.
+fn shows_unsafely(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\r')
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+#[test]
+fn hostile_names_and_commits_reach_no_format_raw() {
+    let r = Repo::new();
+    let name = "d/evil\u{202e}vne.txt\u{9b}31m\u{7f}.env";
+    r.write(name, format!("KEY={LEGACY}\n"));
+    r.add(&["."]);
+    let out = r
+        .git_cmd(&r.path())
+        .env("GIT_AUTHOR_NAME", "Eve\u{202e}\u{9b}2J")
+        .args(["commit", "-q", "-m", "add\u{202e}\u{1b}]0;t\u{7} key"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let formats = [
+        "text", "json", "jsonl", "sarif", "csv", "junit", "github", "gitlab",
+    ];
+    for format in formats {
+        let out = r
+            .keyhound()
+            .args(["scan", ".", "-q", "--color", "never", "-f", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !report.contains(shows_unsafely),
+            "{format} passes text on raw:\n{report}"
+        );
+    }
+    // JSON escapes what it must not show, so the path is still exact for programs.
+    let out = r
+        .keyhound()
+        .args(["scan", ".", "-q", "-f", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"][0]["path"], name);
+    assert_eq!(
+        doc["findings"][0]["commit"]["author"],
+        "Eve\u{202e}\u{9b}2J"
+    );
+}
+
 #[test]
 fn one_trees_configuration_does_not_govern_another() {
     let root = tempfile::tempdir().unwrap();

@@ -17,6 +17,7 @@ mod json;
 mod junit;
 pub mod rule_show;
 pub mod rules_list;
+mod safe_json;
 mod sarif;
 pub mod summary;
 mod text;

@@ -284,7 +284,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             results,
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    super::safe_json::pretty(out, &log)?;
     writeln!(out)
 }
 

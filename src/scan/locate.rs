@@ -13,7 +13,7 @@ pub(crate) const CONTEXT_CHARS: usize = 60;
 /// Converts matches (sorted by start) to findings with lines, columns and context.
 pub fn locate(hay: &[u8], matches: &[Match]) -> Vec<BlobFinding> {
     let secrets = secret_spans(matches);
-    let mut pos = Position::default();
+    let mut pos = Position::new(hay);
     let mut out = Vec::with_capacity(matches.len());
     for m in matches {
         let (line, column) = pos.advance_to(hay, m.span.start);
@@ -66,17 +66,22 @@ struct Position {
     line_start: usize,
 }
 
-impl Default for Position {
-    fn default() -> Self {
+impl Position {
+    /// The start of `hay`. A byte-order mark is not part of the first line's text: editors
+    /// do not show it, so columns start after it.
+    fn new(hay: &[u8]) -> Self {
+        let start = if hay.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         Position {
-            offset: 0,
+            offset: start,
             line: 1,
-            line_start: 0,
+            line_start: start,
         }
     }
-}
 
-impl Position {
     /// Moves forward to `to` (never backwards) and returns its line and column.
     fn advance_to(&mut self, hay: &[u8], to: usize) -> (usize, usize) {
         if to > self.offset {
@@ -92,9 +97,12 @@ impl Position {
     }
 }
 
-/// Unicode scalar values in a UTF-8-ish byte slice (invalid bytes count as one each).
+/// Characters in a UTF-8-ish byte slice as the snippet shows them: each invalid sequence is
+/// one (a U+FFFD, as `String::from_utf8_lossy` makes it).
 fn char_count(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+    b.utf8_chunks()
+        .map(|c| c.valid().chars().count() + usize::from(!c.invalid().is_empty()))
+        .sum()
 }
 
 /// The line around `span`, at most `CONTEXT_CHARS` characters on each side (more to take a
@@ -243,12 +251,26 @@ mod tests {
     #[test]
     fn positions_are_one_based_and_count_chars() {
         let hay = "ab\ncé x\n".as_bytes();
-        let mut p = Position::default();
+        let mut p = Position::new(hay);
         assert_eq!(p.advance_to(hay, 0), (1, 1));
         assert_eq!(p.advance_to(hay, 3), (2, 1));
         // 'é' is two bytes but one column.
         let x = hay.iter().position(|&b| b == b'x').unwrap();
         assert_eq!(p.advance_to(hay, x), (2, 4));
+    }
+
+    #[test]
+    fn columns_count_what_editors_and_the_snippet_show() {
+        // A byte-order mark is not a character of the first line.
+        let hay = "\u{FEFF}k=KEY\nKEY".as_bytes();
+        let mut p = Position::new(hay);
+        assert_eq!(p.advance_to(hay, 5), (1, 3));
+        assert_eq!(p.advance_to(hay, 9), (2, 1));
+        // Each invalid sequence is one character, as the snippet shows it (U+FFFD).
+        let hay = b"a\x80\x80\xe2\x80K";
+        let k = hay.len() - 1;
+        assert_eq!(Position::new(hay).advance_to(hay, k), (1, 5));
+        assert_eq!(String::from_utf8_lossy(&hay[..k]).chars().count(), 4);
     }
 
     #[test]

@@ -119,6 +119,21 @@ impl Report<'_> {
         f.partner.as_ref().map(|p| self.show(p))
     }
 
+    /// A secret for a JSON field: exact with `--show-secrets` (line breaks and tabs of a
+    /// private key kept; JSON escapes what a terminal must not see, see `safe_json`), else
+    /// redacted as `show` does.
+    fn exact(&self, s: &crate::finding::Secret) -> String {
+        if self.show_secrets {
+            s.expose().to_string()
+        } else {
+            self.show(s)
+        }
+    }
+
+    fn partner_exact(&self, f: &Finding) -> Option<String> {
+        f.partner.as_ref().map(|p| self.exact(p))
+    }
+
     /// The line around the secret, with every secret on it shown as `show` does and control
     /// characters removed.
     fn snippet(&self, f: &Finding) -> String {

@@ -363,7 +363,7 @@ fn result<'a>(r: &Report<'_>, f: &'a Finding, rule_index: usize) -> ResultObj<'a
         partial_fingerprints,
         properties: ResultProperties {
             confidence: f.confidence,
-            secret: r.secret_text(f),
+            secret: r.exact(&f.secret),
             rotate: f.rotate.as_deref().map(super::sanitize),
             decoded_from: f.decoded_from,
             details: super::Details(&f.details),

@@ -191,6 +191,50 @@ fn every_secret_on_a_line_is_redacted_in_every_format() {
     assert!(report.contains(LEGACY) && report.contains(PROJECT));
 }
 
+#[test]
+fn a_commit_message_that_holds_the_key_does_not_show_it() {
+    let r = Repo::new();
+    r.write("app.env", format!("KEY={LEGACY}\n"));
+    r.add(&["app.env"]);
+    r.commit(&format!("Add the production key {LEGACY} for now"));
+    let formats = [
+        "text", "json", "jsonl", "sarif", "csv", "junit", "github", "gitlab", "html",
+    ];
+    for format in formats {
+        let out = r
+            .keyhound()
+            .args(["scan", ".", "-q", "--color", "never", "-f", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !report.contains(LEGACY),
+            "{format} shows the key in a commit summary:\n{report}"
+        );
+    }
+    let out = r
+        .keyhound()
+        .args(["scan", ".", "-q", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Add the production key sk-BcZXa…(51 chars) for now"),
+        "{text}"
+    );
+    let out = r
+        .keyhound()
+        .args(["scan", ".", "-q", "--color", "never", "--show-secrets"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("Add the production key {LEGACY} for now")),
+        "{text}"
+    );
+}
+
 /// What could change how a terminal shows text: controls but the line breaks a format writes
 /// itself, DEL and C1 controls, bidirectional controls, invisible formatting.
 fn shows_unsafely(c: char) -> bool {

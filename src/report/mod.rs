@@ -355,9 +355,6 @@ fn one_line(f: &Finding, secret: &str) -> String {
     )
 }
 
-/// Removes control characters (including ESC, so no terminal escape sequences survive) and
-/// replaces tabs with spaces. Applied to every text keyhound did not write itself: scanned
-/// content, paths, commit metadata, rule text from rule files, answers from providers.
 /// A finding's details as a JSON object (`{"alg": "HS256", "issuer": "…"}`), in the order
 /// found, values sanitised.
 pub struct Details<'a>(pub &'a [Detail]);
@@ -388,6 +385,9 @@ impl serde::Serialize for Details<'_> {
     }
 }
 
+/// Removes control characters (including ESC, so no terminal escape sequences survive) and
+/// replaces tabs with spaces. Applied to every text keyhound did not write itself: scanned
+/// content, paths, commit metadata, rule text from rule files, answers from providers.
 pub use crate::text::sanitize;
 
 #[cfg(test)]

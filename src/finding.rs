@@ -295,6 +295,20 @@ impl Origin {
         }
     }
 
+    /// The commits the origin names (the one it is in, the one that introduced the secret),
+    /// for rewriting the text they carry.
+    pub fn commits_mut(&mut self) -> Vec<&mut Commit> {
+        match self {
+            Origin::Member { archive, .. } => archive.commits_mut(),
+            Origin::File { history: Some(h) } | Origin::History(h) => {
+                h.introduced.iter_mut().collect()
+            }
+            Origin::Added { commit, .. } => commit.iter_mut().collect(),
+            Origin::Message { commit, .. } => vec![commit],
+            Origin::File { history: None } | Origin::Stdin => Vec::new(),
+        }
+    }
+
     /// The archive and the path inside it, for an archive member.
     pub fn member(&self) -> Option<(&str, &str)> {
         match self {

@@ -183,6 +183,46 @@ fn gitlab_report_follows_the_published_schema() {
     insta::assert_snapshot!("report_gitlab", text);
 }
 
+const BLOCK_RULE: &str = r#"provider: Test
+rules:
+  - id: test.key-block
+    name: Test key block
+    keywords: ['-----BEGIN TEST KEY-----']
+    pattern: '(-----BEGIN TEST KEY-----[\sA-Za-z0-9+/=]+-----END TEST KEY-----)'
+    window: 2048
+"#;
+
+#[test]
+fn show_secrets_gives_machine_formats_the_exact_secret() {
+    let block = "-----BEGIN TEST KEY-----\nkrPq2FZ3nZBBeQHZRWt8TJbfcusu5dJVjQic\n\t4W1D73gr2Jmjbr0k/1aQ/EGCCzHro4y/\n-----END TEST KEY-----";
+    let dir = tree(&[("r.yaml", BLOCK_RULE), ("key.txt", &format!("{block}\n"))]);
+    let secret_of = |args: &[&str]| {
+        let (code, out, err) = run(scan_in(dir.path())
+            .args(["key.txt", "-q", "--rules", "r.yaml", "--show-secrets"])
+            .args(args));
+        assert_eq!(code, 1, "{err}");
+        // The document, or the first line of JSON Lines.
+        let mut docs = serde_json::Deserializer::from_str(&out).into_iter();
+        let doc: serde_json::Value = docs.next().unwrap().unwrap();
+        doc
+    };
+    let json = secret_of(&["-f", "json"]);
+    assert_eq!(json["findings"][0]["secret"], block);
+    assert_eq!(secret_of(&["-f", "jsonl"])["secret"], block);
+    let grouped = secret_of(&["-f", "json", "--group-by", "secret"]);
+    assert_eq!(grouped["secrets"][0]["secret"], block);
+    let sarif = secret_of(&["-f", "sarif"]);
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["properties"]["secret"],
+        block
+    );
+    // People read the text on one line.
+    let (_, text, _) = run(scan_in(dir.path())
+        .args(["key.txt", "-q", "--rules", "r.yaml"])
+        .args(["--show-secrets", "--color", "never"]));
+    assert!(text.contains("-----BEGIN TEST KEY-----krPq2"), "{text}");
+}
+
 #[test]
 fn format_names_ignore_case() {
     let dir = leaky();

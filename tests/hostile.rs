@@ -192,6 +192,100 @@ fn every_secret_on_a_line_is_redacted_in_every_format() {
 }
 
 #[test]
+fn a_commit_message_that_holds_the_key_does_not_show_it() {
+    let r = Repo::new();
+    r.write("app.env", format!("KEY={LEGACY}\n"));
+    r.add(&["app.env"]);
+    r.commit(&format!("Add the production key {LEGACY} for now"));
+    let formats = [
+        "text", "json", "jsonl", "sarif", "csv", "junit", "github", "gitlab", "html",
+    ];
+    for format in formats {
+        let out = r
+            .keyhound()
+            .args(["scan", ".", "-q", "--color", "never", "-f", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !report.contains(LEGACY),
+            "{format} shows the key in a commit summary:\n{report}"
+        );
+    }
+    let out = r
+        .keyhound()
+        .args(["scan", ".", "-q", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Add the production key sk-BcZXa…(51 chars) for now"),
+        "{text}"
+    );
+    let out = r
+        .keyhound()
+        .args(["scan", ".", "-q", "--color", "never", "--show-secrets"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("Add the production key {LEGACY} for now")),
+        "{text}"
+    );
+}
+
+/// What could change how a terminal shows text: controls but the line breaks a format writes
+/// itself, DEL and C1 controls, bidirectional controls, invisible formatting.
+fn shows_unsafely(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\r')
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+#[test]
+fn hostile_names_and_commits_reach_no_format_raw() {
+    let r = Repo::new();
+    let name = "d/evil\u{202e}vne.txt\u{9b}31m\u{7f}.env";
+    r.write(name, format!("KEY={LEGACY}\n"));
+    r.add(&["."]);
+    let out = r
+        .git_cmd(&r.path())
+        .env("GIT_AUTHOR_NAME", "Eve\u{202e}\u{9b}2J")
+        .args(["commit", "-q", "-m", "add\u{202e}\u{1b}]0;t\u{7} key"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let formats = [
+        "text", "json", "jsonl", "sarif", "csv", "junit", "github", "gitlab",
+    ];
+    for format in formats {
+        let out = r
+            .keyhound()
+            .args(["scan", ".", "-q", "--color", "never", "-f", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !report.contains(shows_unsafely),
+            "{format} passes text on raw:\n{report}"
+        );
+    }
+    // JSON escapes what it must not show, so the path is still exact for programs.
+    let out = r
+        .keyhound()
+        .args(["scan", ".", "-q", "-f", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"][0]["path"], name);
+    assert_eq!(
+        doc["findings"][0]["commit"]["author"],
+        "Eve\u{202e}\u{9b}2J"
+    );
+}
+
+#[test]
 fn one_trees_configuration_does_not_govern_another() {
     let root = tempfile::tempdir().unwrap();
     let hostile = root.path().join("hostile");

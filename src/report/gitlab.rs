@@ -132,7 +132,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         },
         vulnerabilities: r.findings.iter().map(|f| vulnerability(r, f)).collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    super::safe_json::pretty(out, &doc)?;
     writeln!(out)
 }
 

@@ -147,10 +147,10 @@ fn secret<'a>(r: &Report<'_>, g: &Group<'a>) -> JsonSecret<'a> {
         provider: &f.provider,
         confidence: g.confidence(),
         fingerprint: f.fingerprint.as_str(),
-        secret: r.secret_text(f),
+        secret: r.exact(&f.secret),
         secret_length: f.secret.len(),
         redacted: !r.show_secrets,
-        partner: g.findings.iter().find_map(|f| r.partner_text(f)),
+        partner: g.findings.iter().find_map(|f| r.partner_exact(f)),
         rotate: f.rotate.as_deref(),
         checksum: f.checksum,
         validation: g.validation().map(ValidationView::new),
@@ -196,18 +196,18 @@ pub fn json(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         baseline: r.baseline,
         errors: errors(r),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    super::safe_json::pretty(out, &doc)?;
     writeln!(out)
 }
 
 /// One secret per line; then one line per unreadable file or object, as `{"error": {...}}`.
 pub fn json_lines(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     for g in group(r.findings) {
-        serde_json::to_writer(&mut *out, &secret(r, &g))?;
+        super::safe_json::compact(out, &secret(r, &g))?;
         writeln!(out)?;
     }
     for error in errors(r) {
-        serde_json::to_writer(&mut *out, &serde_json::json!({ "error": error }))?;
+        super::safe_json::compact(out, &serde_json::json!({ "error": error }))?;
         writeln!(out)?;
     }
     Ok(())

@@ -91,10 +91,10 @@ fn finding<'a>(r: &Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
         column: f.location.column,
         end_line: f.location.end_line,
         end_column: f.location.end_column,
-        secret: r.secret_text(f),
+        secret: r.exact(&f.secret),
         secret_length: f.secret.len(),
         redacted: !r.show_secrets,
-        partner: r.partner_text(f),
+        partner: r.partner_exact(f),
         fingerprint: f.fingerprint.as_str(),
         rotate: f.rotate.as_deref(),
         checksum: f.checksum,
@@ -185,18 +185,18 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         baseline: r.baseline,
         errors: errors(r),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    super::safe_json::pretty(out, &doc)?;
     writeln!(out)
 }
 
 /// One finding per line; then one line per unreadable file or object, as `{"error": {...}}`.
 pub fn write_lines(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     for f in r.findings {
-        serde_json::to_writer(&mut *out, &finding(r, f))?;
+        super::safe_json::compact(out, &finding(r, f))?;
         writeln!(out)?;
     }
     for error in errors(r) {
-        serde_json::to_writer(&mut *out, &serde_json::json!({ "error": error }))?;
+        super::safe_json::compact(out, &serde_json::json!({ "error": error }))?;
         writeln!(out)?;
     }
     Ok(())

@@ -28,13 +28,13 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             r#"    <testcase classname="{}" name="{}">"#,
-            esc(&e.path),
-            esc(&format!("read {}", e.path))
+            esc(&sanitize(&e.path)),
+            esc(&sanitize(&format!("read {}", e.path)))
         )?;
         writeln!(
             out,
             r#"      <error type="read-error" message="{}"/>"#,
-            esc(&e.to_string())
+            esc(&sanitize(&e.to_string()))
         )?;
         writeln!(out, "    </testcase>")?;
     }
@@ -50,12 +50,11 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 
 fn finding(r: &Report<'_>, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     let loc = super::location_text(f);
+    let path = esc(&sanitize(&f.location.path));
     writeln!(
         out,
-        r#"    <testcase classname="{}" name="{}" file="{}" line="{}">"#,
-        esc(&f.location.path),
+        r#"    <testcase classname="{path}" name="{}" file="{path}" line="{}">"#,
         esc(&format!("{} at {loc}", f.rule_id)),
-        esc(&f.location.path),
         f.location.line
     )?;
     writeln!(

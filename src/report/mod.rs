@@ -17,6 +17,7 @@ mod json;
 mod junit;
 pub mod rule_show;
 pub mod rules_list;
+mod safe_json;
 mod sarif;
 pub mod summary;
 mod text;
@@ -116,6 +117,21 @@ impl Report<'_> {
 
     fn partner_text(&self, f: &Finding) -> Option<String> {
         f.partner.as_ref().map(|p| self.show(p))
+    }
+
+    /// A secret for a JSON field: exact with `--show-secrets` (line breaks and tabs of a
+    /// private key kept; JSON escapes what a terminal must not see, see `safe_json`), else
+    /// redacted as `show` does.
+    fn exact(&self, s: &crate::finding::Secret) -> String {
+        if self.show_secrets {
+            s.expose().to_string()
+        } else {
+            self.show(s)
+        }
+    }
+
+    fn partner_exact(&self, f: &Finding) -> Option<String> {
+        f.partner.as_ref().map(|p| self.exact(p))
     }
 
     /// The line around the secret, with every secret on it shown as `show` does and control
@@ -254,6 +270,59 @@ impl ValidationView {
 
 /// Writes `report` in `format`.
 pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    match masked_commits(report) {
+        Some(findings) => write_as(
+            format,
+            &Report {
+                findings: &findings,
+                ..*report
+            },
+            out,
+        ),
+        None => write_as(format, report, out),
+    }
+}
+
+/// The findings with every secret of the report redacted in the commits they name (summary,
+/// author, email): a commit message may hold the very key the commit added. `None` with
+/// `--show-secrets`, or when no commit text holds a secret.
+fn masked_commits(r: &Report<'_>) -> Option<Vec<Finding>> {
+    if r.show_secrets {
+        return None;
+    }
+    let secrets: Vec<&crate::finding::Secret> = r
+        .findings
+        .iter()
+        .flat_map(|f| std::iter::once(&f.secret).chain(&f.partner))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let ac = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(secrets.iter().map(|s| s.expose()))
+        .ok()?;
+    let holds = |c: &Commit| {
+        [&c.summary, &c.author, &c.email]
+            .iter()
+            .any(|t| ac.is_match(t))
+    };
+    let needed = r.findings.iter().any(|f| {
+        let introduced = f.origin.history().and_then(|h| h.introduced.as_ref());
+        f.origin.commit().into_iter().chain(introduced).any(holds)
+    });
+    if !needed {
+        return None;
+    }
+    let shown: Vec<String> = secrets.iter().map(|s| r.show(s)).collect();
+    let mut findings = r.findings.to_vec();
+    for c in findings.iter_mut().flat_map(|f| f.origin.commits_mut()) {
+        for text in [&mut c.summary, &mut c.author, &mut c.email] {
+            *text = ac.replace_all(text, &shown);
+        }
+    }
+    Some(findings)
+}
+
+fn write_as(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     match (format, report.grouped) {
         (Format::Text, true) => grouped::text(report, out),
         (Format::Json, true) => grouped::json(report, out),
@@ -286,9 +355,6 @@ fn one_line(f: &Finding, secret: &str) -> String {
     )
 }
 
-/// Removes control characters (including ESC, so no terminal escape sequences survive) and
-/// replaces tabs with spaces. Applied to every text keyhound did not write itself: scanned
-/// content, paths, commit metadata, rule text from rule files, answers from providers.
 /// A finding's details as a JSON object (`{"alg": "HS256", "issuer": "…"}`), in the order
 /// found, values sanitised.
 pub struct Details<'a>(pub &'a [Detail]);
@@ -319,6 +385,9 @@ impl serde::Serialize for Details<'_> {
     }
 }
 
+/// Removes control characters (including ESC, so no terminal escape sequences survive) and
+/// replaces tabs with spaces. Applied to every text keyhound did not write itself: scanned
+/// content, paths, commit metadata, rule text from rule files, answers from providers.
 pub use crate::text::sanitize;
 
 #[cfg(test)]

@@ -284,7 +284,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             results,
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    super::safe_json::pretty(out, &log)?;
     writeln!(out)
 }
 
@@ -363,7 +363,7 @@ fn result<'a>(r: &Report<'_>, f: &'a Finding, rule_index: usize) -> ResultObj<'a
         partial_fingerprints,
         properties: ResultProperties {
             confidence: f.confidence,
-            secret: r.secret_text(f),
+            secret: r.exact(&f.secret),
             rotate: f.rotate.as_deref().map(super::sanitize),
             decoded_from: f.decoded_from,
             details: super::Details(&f.details),

@@ -13,7 +13,7 @@ pub(crate) const CONTEXT_CHARS: usize = 60;
 /// Converts matches (sorted by start) to findings with lines, columns and context.
 pub fn locate(hay: &[u8], matches: &[Match]) -> Vec<BlobFinding> {
     let secrets = secret_spans(matches);
-    let mut pos = Position::default();
+    let mut pos = Position::new(hay);
     let mut out = Vec::with_capacity(matches.len());
     for m in matches {
         let (line, column) = pos.advance_to(hay, m.span.start);
@@ -66,17 +66,22 @@ struct Position {
     line_start: usize,
 }
 
-impl Default for Position {
-    fn default() -> Self {
+impl Position {
+    /// The start of `hay`. A byte-order mark is not part of the first line's text: editors
+    /// do not show it, so columns start after it.
+    fn new(hay: &[u8]) -> Self {
+        let start = if hay.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         Position {
-            offset: 0,
+            offset: start,
             line: 1,
-            line_start: 0,
+            line_start: start,
         }
     }
-}
 
-impl Position {
     /// Moves forward to `to` (never backwards) and returns its line and column.
     fn advance_to(&mut self, hay: &[u8], to: usize) -> (usize, usize) {
         if to > self.offset {
@@ -92,13 +97,17 @@ impl Position {
     }
 }
 
-/// Unicode scalar values in a UTF-8-ish byte slice (invalid bytes count as one each).
+/// Characters in a UTF-8-ish byte slice as the snippet shows them: each invalid sequence is
+/// one (a U+FFFD, as `String::from_utf8_lossy` makes it).
 fn char_count(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+    b.utf8_chunks()
+        .map(|c| c.valid().chars().count() + usize::from(!c.invalid().is_empty()))
+        .sum()
 }
 
-/// The line around `span`, at most `CONTEXT_CHARS` characters on each side, with `span` as
-/// `Part::This` and every other secret range in it as `Part::Secret`.
+/// The line around `span`, at most `CONTEXT_CHARS` characters on each side (more to take a
+/// secret whole, see `uncut`), with `span` as `Part::This` and every other secret range in it
+/// as `Part::Secret`.
 fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context {
     // Look at a bounded number of bytes on each side, so a file that is one long line does
     // not make every finding cost the whole line.
@@ -110,7 +119,13 @@ fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context 
     let line_end = memchr::memchr(b'\n', &hay[end..hi]).map_or(hi, |i| end + i);
     let before = last_chars(&hay[line_start..start], CONTEXT_CHARS);
     let after = first_chars(trim_cr(&hay[end..line_end.max(end)]), CONTEXT_CHARS);
-    let (from, to) = (start - before, end + after);
+    let window = uncut(
+        start - before..end + after,
+        line_start..line_end,
+        &span,
+        secrets,
+    );
+    let (from, to) = (window.start, window.end);
     // Disjoint pieces to cut out of the text: this secret, and the parts of every secret range
     // on the line that lie outside it (merged ranges can extend past this secret's span). A
     // part is its own piece of text, so a range around this secret is not shown twice.
@@ -134,6 +149,33 @@ fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context 
     }
     push_text(&mut parts, hay, at..to);
     Context { parts }
+}
+
+/// `window` with its edges moved off the secret ranges they would cut: out to take a range
+/// that lies whole within `line` (the bounded line around `this`), else in past it. A piece of
+/// a secret would show a prefix from its middle and a length that is not its own.
+fn uncut(
+    window: Range<usize>,
+    line: Range<usize>,
+    this: &Range<usize>,
+    secrets: &[Range<usize>],
+) -> Range<usize> {
+    let (mut from, mut to) = (window.start, window.end);
+    if let Some(r) = secrets.iter().find(|r| r.start < from && from < r.end) {
+        from = if r.start >= line.start {
+            r.start
+        } else {
+            r.end.min(this.start)
+        };
+    }
+    if let Some(r) = secrets.iter().find(|r| r.start < to && to < r.end) {
+        to = if r.end <= line.end {
+            r.end
+        } else {
+            r.start.max(this.end)
+        };
+    }
+    from..to
 }
 
 fn push_text(parts: &mut Vec<Part>, hay: &[u8], r: Range<usize>) {
@@ -209,12 +251,26 @@ mod tests {
     #[test]
     fn positions_are_one_based_and_count_chars() {
         let hay = "ab\ncé x\n".as_bytes();
-        let mut p = Position::default();
+        let mut p = Position::new(hay);
         assert_eq!(p.advance_to(hay, 0), (1, 1));
         assert_eq!(p.advance_to(hay, 3), (2, 1));
         // 'é' is two bytes but one column.
         let x = hay.iter().position(|&b| b == b'x').unwrap();
         assert_eq!(p.advance_to(hay, x), (2, 4));
+    }
+
+    #[test]
+    fn columns_count_what_editors_and_the_snippet_show() {
+        // A byte-order mark is not a character of the first line.
+        let hay = "\u{FEFF}k=KEY\nKEY".as_bytes();
+        let mut p = Position::new(hay);
+        assert_eq!(p.advance_to(hay, 5), (1, 3));
+        assert_eq!(p.advance_to(hay, 9), (2, 1));
+        // Each invalid sequence is one character, as the snippet shows it (U+FFFD).
+        let hay = b"a\x80\x80\xe2\x80K";
+        let k = hay.len() - 1;
+        assert_eq!(Position::new(hay).advance_to(hay, k), (1, 5));
+        assert_eq!(String::from_utf8_lossy(&hay[..k]).chars().count(), 4);
     }
 
     #[test]
@@ -269,6 +325,35 @@ mod tests {
         a.partner = Some(3..11);
         let found = locate(hay, &[a]);
         assert_eq!(render(&found[0].context), "id=<AKIDAKID> key=[THIS]");
+    }
+
+    #[test]
+    fn the_window_never_cuts_a_secret() {
+        // A secret the 60 characters of context would cut is taken whole when it lies on the
+        // line within reach, else left out: a piece of one would show a prefix from its
+        // middle and a length that is not its own.
+        let snippet = |line: &str, others: &[&str]| {
+            let find = |s: &str| line.find(s).map(|i| i..i + s.len()).unwrap();
+            let mut secrets: Vec<Range<usize>> = others.iter().map(|s| find(s)).collect();
+            secrets.push(find("KEY"));
+            secrets.sort_by_key(|r| r.start);
+            render(&context(line.as_bytes(), find("KEY"), &secrets))
+        };
+        let (l, r) = ("L".repeat(100), "R".repeat(100));
+        assert_eq!(
+            snippet(&format!("a={l} b=KEY c={r}"), &[&l, &r]),
+            format!("<{l}> b=[THIS] c=<{r}>")
+        );
+        let (l, r) = ("L".repeat(300), "R".repeat(300));
+        assert_eq!(
+            snippet(&format!("a={l} b=KEY c={r}"), &[&l, &r]),
+            " b=[THIS] c="
+        );
+        // A secret that began on an earlier line.
+        assert_eq!(
+            snippet("BEGIN\nmid\nEND post KEY", &["BEGIN\nmid\nEND"]),
+            " post [THIS]"
+        );
     }
 
     #[test]

@@ -44,7 +44,22 @@ impl Secret {
         let n = self.len();
         let keep = (n / 4).min(8);
         let prefix: String = self.0.chars().take(keep).collect();
-        format!("{prefix}…({n} chars)")
+        format!("{prefix}…{}", length(n))
+    }
+
+    /// Redacted with no prefix, `…(12 chars)`: for a piece cut out of a longer secret, whose
+    /// first characters are not the secret's.
+    pub fn hidden(&self) -> String {
+        format!("…{}", length(self.len()))
+    }
+}
+
+/// `(1 char)`, `(12 chars)`.
+fn length(n: usize) -> String {
+    if n == 1 {
+        "(1 char)".to_string()
+    } else {
+        format!("({n} chars)")
     }
 }
 
@@ -114,6 +129,9 @@ pub enum Part {
     Text(String),
     /// Another secret on the line.
     Secret(Secret),
+    /// The part of another secret range that lies outside this finding's secret, which that
+    /// range surrounds or overlaps: shown without a prefix of its own.
+    Rest(Secret),
     /// Where this finding's own secret is.
     This,
 }
@@ -526,6 +544,8 @@ mod tests {
     fn short_secret_reveals_little() {
         assert_eq!(Secret::new(b"hunter22").redacted(), "hu…(8 chars)");
         assert_eq!(Secret::new(b"abc").redacted(), "…(3 chars)");
+        assert_eq!(Secret::new(b"\"").redacted(), "…(1 char)");
+        assert_eq!(Secret::new(b"Zq8x").hidden(), "…(4 chars)");
     }
 
     #[test]

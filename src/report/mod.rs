@@ -142,6 +142,8 @@ impl Report<'_> {
             match part {
                 Part::Text(t) => out.push_str(&sanitize(t)),
                 Part::Secret(s) => out.push_str(&self.show(s)),
+                Part::Rest(s) if self.show_secrets => out.push_str(&sanitize(s.expose())),
+                Part::Rest(s) => out.push_str(&s.hidden()),
                 Part::This => out.push_str(&self.secret_text(f)),
             }
         }

@@ -106,8 +106,8 @@ fn char_count(b: &[u8]) -> usize {
 }
 
 /// The line around `span`, at most `CONTEXT_CHARS` characters on each side (more to take a
-/// secret whole, see `uncut`), with `span` as `Part::This` and every other secret range in it
-/// as `Part::Secret`.
+/// secret whole, see `uncut`), with `span` as `Part::This`, every other secret range in it
+/// as `Part::Secret`, and what lies outside `span` of a range that overlaps it as `Part::Rest`.
 fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context {
     // Look at a bounded number of bytes on each side, so a file that is one long line does
     // not make every finding cost the whole line.
@@ -135,7 +135,12 @@ fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context 
             let piece = piece.start.max(from)..piece.end.min(to);
             if piece.start < piece.end {
                 let text = Secret::new(&hay[piece.clone()]);
-                pieces.push((piece, Part::Secret(text)));
+                let part = if piece == *r {
+                    Part::Secret(text)
+                } else {
+                    Part::Rest(text)
+                };
+                pieces.push((piece, part));
             }
         }
     }
@@ -243,6 +248,7 @@ mod tests {
             .map(|p| match p {
                 Part::Text(t) => t.clone(),
                 Part::Secret(s) => format!("<{}>", s.expose()),
+                Part::Rest(s) => format!("<~{}>", s.expose()),
                 Part::This => "[THIS]".into(),
             })
             .collect()
@@ -366,7 +372,7 @@ mod tests {
         let found = locate(hay, &[outer, inner]);
         assert_eq!(
             render(&found[1].context),
-            r#"password = <">[THIS]<"> # end"#
+            r#"password = <~">[THIS]<~"> # end"#
         );
         assert_eq!(render(&found[0].context), "password = [THIS] # end");
     }

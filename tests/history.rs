@@ -490,3 +490,36 @@ fn history_in_every_format() {
     assert_eq!(result["properties"]["commit"]["id"], added.as_str());
     assert_eq!(result["properties"]["inHead"], false);
 }
+
+#[test]
+fn a_secret_quoted_in_a_commit_message_is_redacted_wherever_the_commit_is_shown() {
+    let mut r = Repo::new();
+    r.write("README.md", "base\n");
+    r.commit("base");
+    r.write("deploy.env", &format!("KEY={KEY_A}\n"));
+    // The introducing commit's summary quotes the file's secret and another one.
+    r.commit(&format!("use {KEY_A} until {KEY_B} works"));
+    for format in ["json", "text", "sarif", "jsonl"] {
+        let out = Command::cargo_bin("keyhound")
+            .unwrap()
+            .current_dir(&r.dir)
+            .args(["scan", "--history-only", ".", "-q", "--color", "never"])
+            .args(["-f", format])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stdout}");
+        for key in [KEY_A, KEY_B] {
+            assert!(!stdout.contains(key), "{format} shows a secret: {stdout}");
+        }
+    }
+    let s = scan(&r.dir, &["--history-only", "."]);
+    let f = findings(&s)
+        .into_iter()
+        .find(|f| f["path"] == "deploy.env")
+        .unwrap();
+    assert_eq!(
+        f["commit"]["summary"],
+        "use sk-BcZXa…(51 chars) until sk-AN671…(51 chars) works"
+    );
+}

@@ -523,3 +523,30 @@ fn a_secret_quoted_in_a_commit_message_is_redacted_wherever_the_commit_is_shown(
         "use sk-BcZXa…(51 chars) until sk-AN671…(51 chars) works"
     );
 }
+
+#[test]
+fn the_commit_count_is_the_commits_in_scope() {
+    let mut r = Repo::new();
+    r.write("README.md", "base\n");
+    r.commit("base");
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    for i in 0..3 {
+        r.write("feature.txt", &format!("{i}\n"));
+        r.commit(&format!("feature {i}"));
+    }
+    // A commit replaced by an amend: only its object is left.
+    r.write("feature.txt", "dropped\n");
+    r.commit("dropped");
+    r.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    r.git(&["checkout", "-q", "main"]);
+    let count = |args: &[&str]| {
+        let s = scan(&r.dir, &[&["--history-only", "."], args].concat());
+        assert_eq!(s.code, 0, "{}", s.stderr);
+        s.json["summary"]["commits"].as_u64().unwrap()
+    };
+    let rev_list = |rev: &str| r.git(&["rev-list", "--count", rev]).parse::<u64>().unwrap();
+    assert_eq!(count(&["--branch", "main"]), rev_list("main"));
+    assert_eq!(count(&["--branch", "feature"]), rev_list("feature"));
+    assert_eq!(count(&[]), rev_list("--all"));
+    assert_eq!(count(&["--all-objects"]), rev_list("--all") + 1);
+}

@@ -945,6 +945,8 @@ pub struct Facts {
     pub dangling: Vec<BlobId>,
     /// The wanted messages: the commit or tag, and whether a ref reaches it.
     pub messages: HashMap<BlobId, (Commit, bool)>,
+    /// Commits in scope: those the refs in scope reach (every commit with `--all-objects`).
+    pub commits_in_scope: usize,
 }
 
 /// Costs of the provenance step, for `-v`.
@@ -1242,14 +1244,18 @@ pub fn provenance_recording(
             sets: vec![Vec::new()],
         })
     };
-    if wanted.is_empty() && messages.is_empty() {
-        return Ok((facts, stats, empty_sets()));
-    }
     let commits = &inventory.commits;
     let by_id: IdMap<ObjectId, usize> =
         commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     let tips = tips(repo, &opts.scope, &by_id)?;
     let reachable = reachable_from(commits, &by_id, &tips.commits);
+    facts.commits_in_scope = match opts.all_objects {
+        true => commits.len(),
+        false => reachable.iter().filter(|&&r| r).count(),
+    };
+    if wanted.is_empty() && messages.is_empty() {
+        return Ok((facts, stats, empty_sets()));
+    }
     describe_messages(repo, messages, &by_id, &reachable, &tips, &mut facts);
     if wanted.is_empty() {
         stats.seconds = started.elapsed().as_secs_f64();

@@ -241,6 +241,13 @@ impl Inventory {
         self.commits.len()
     }
 
+    /// Whether every commit and tree that history leads to could be read: only then is a
+    /// wanted blob that no commit or ref holds known to lie outside history. An unreadable
+    /// object (of unknown kind) may be a tree or a commit that holds it.
+    fn history_complete(&self) -> bool {
+        self.unreadable.is_empty() && self.missing.iter().all(|m| m.kind == Some(Kind::Blob))
+    }
+
     /// Every commit's header.
     pub fn commit_headers(&self) -> Vec<CommitHeader> {
         self.commits.iter().map(CommitNode::header).collect()
@@ -941,7 +948,8 @@ pub struct Facts {
     pub commits: HashMap<BlobId, Commit>,
     /// Wanted blobs some commit or ref in scope holds (at whichever path).
     pub held: HashSet<BlobId>,
-    /// Wanted blobs of this repository's object database that no commit or ref in scope holds.
+    /// Wanted blobs of this repository's object database that no commit or ref in scope holds,
+    /// when history could be read whole (else where they are is unknown: they stay unplaced).
     pub dangling: Vec<BlobId>,
     /// The wanted messages: the commit or tag, and whether a ref reaches it.
     pub messages: HashMap<BlobId, (Commit, bool)>,
@@ -1318,7 +1326,7 @@ pub fn provenance_recording(
     for (w, blob) in wanted.iter().enumerate() {
         if seen.held.contains(&(w as u32)) {
             facts.held.insert(blob.id);
-        } else if repo.has_object(object_id(&blob.id)) {
+        } else if inventory.history_complete() && repo.has_object(object_id(&blob.id)) {
             facts.dangling.push(blob.id);
         }
     }

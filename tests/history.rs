@@ -550,3 +550,20 @@ fn the_commit_count_is_the_commits_in_scope() {
     assert_eq!(count(&[]), rev_list("--all"));
     assert_eq!(count(&["--all-objects"]), rev_list("--all") + 1);
 }
+
+#[test]
+fn a_secret_in_many_messages_of_one_second_is_reported_at_the_first_commit() {
+    let mut r = Repo::new();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        r.write("counter.txt", &format!("{i}\n"));
+        ids.push(r.commit_at(&format!("deploy {i} with {KEY_A}"), "2024-01-01T12:00:00Z"));
+    }
+    let s = scan(&r.dir, &["--history-only", "."]);
+    assert_eq!(
+        summary(&s),
+        [("<commit message>".to_string(), ids[0].clone(), false)],
+        "{}",
+        s.stderr
+    );
+}

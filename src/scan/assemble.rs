@@ -375,10 +375,17 @@ impl Scanned {
         }
     }
 
-    /// Commit and tag messages: each secret once, at the oldest message that holds it.
+    /// Commit and tag messages: each secret once, at the first message that holds it:
+    /// commits' in topological order (parents first), then tags' oldest first.
     fn place_messages(&self, a: &Assembly<'_>, out: &mut Collect) {
         let mut items: Vec<&super::MessageItem> = self.messages.iter().collect();
-        items.sort_by_key(|m| (m.time, m.id));
+        let rank = |m: &super::MessageItem| {
+            a.repos
+                .iter()
+                .find_map(|rf| rf.facts.message_ranks.get(&m.id).copied())
+                .unwrap_or(usize::MAX)
+        };
+        items.sort_by_cached_key(|m| (rank(m), m.time, m.id));
         let mut seen: HashSet<(usize, Fingerprint)> = HashSet::new();
         for m in items {
             let Some((rf, (commit, reachable))) = a

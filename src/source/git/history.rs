@@ -953,6 +953,9 @@ pub struct Facts {
     pub dangling: Vec<BlobId>,
     /// The wanted messages: the commit or tag, and whether a ref reaches it.
     pub messages: HashMap<BlobId, (Commit, bool)>,
+    /// The wanted commit messages' places in topological order (parents first), so that a
+    /// secret quoted in many messages is placed at the first, whatever their dates.
+    pub message_ranks: HashMap<BlobId, usize>,
     /// Commits in scope: those the refs in scope reach (every commit with `--all-objects`).
     pub commits_in_scope: usize,
 }
@@ -1265,6 +1268,7 @@ pub fn provenance_recording(
         return Ok((facts, stats, empty_sets()));
     }
     describe_messages(repo, messages, &by_id, &reachable, &tips, &mut facts);
+    facts.message_ranks = message_ranks(commits, &by_id, messages);
     if wanted.is_empty() {
         stats.seconds = started.elapsed().as_secs_f64();
         return Ok((facts, stats, empty_sets()));
@@ -1557,6 +1561,26 @@ fn describe_messages(
             facts.messages.insert(*m, d);
         }
     }
+}
+
+/// The place of each message's commit in the topological order of all commits.
+fn message_ranks(
+    commits: &[CommitNode],
+    by_id: &IdMap<ObjectId, usize>,
+    messages: &[BlobId],
+) -> HashMap<BlobId, usize> {
+    if !messages.iter().any(|m| by_id.contains_key(&object_id(m))) {
+        return HashMap::new();
+    }
+    let order = topo_order(commits, by_id, &vec![true; commits.len()]);
+    let mut rank = vec![0; commits.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
+    messages
+        .iter()
+        .filter_map(|m| Some((*m, rank[*by_id.get(&object_id(m))?])))
+        .collect()
 }
 
 /// Author, date and summary of a commit.

@@ -375,46 +375,54 @@ impl Scanned {
         }
     }
 
-    /// Commit and tag messages: each secret once, at the first message that holds it:
-    /// commits' in topological order (parents first), then tags' oldest first.
+    /// Commit and tag messages: each secret once per repository, at the first message of that
+    /// repository that holds it: commits' in topological order (parents first), then tags'
+    /// oldest first.
     fn place_messages(&self, a: &Assembly<'_>, out: &mut Collect) {
-        let mut items: Vec<&super::MessageItem> = self.messages.iter().collect();
-        let rank = |m: &super::MessageItem| {
-            a.repos
-                .iter()
-                .find_map(|rf| rf.facts.message_ranks.get(&m.id).copied())
-                .unwrap_or(usize::MAX)
+        for rf in a.repos {
+            let mut items: Vec<&super::MessageItem> = (self.messages.iter())
+                .filter(|m| rf.facts.messages.contains_key(&m.id))
+                .collect();
+            let rank = |m: &super::MessageItem| rf.facts.message_ranks.get(&m.id).copied();
+            items.sort_by_key(|m| (rank(m).unwrap_or(usize::MAX), m.time, m.id));
+            let mut seen: HashSet<(usize, Fingerprint)> = HashSet::new();
+            for m in items {
+                self.place_message(rf, m, a, &mut seen, out);
+            }
+        }
+    }
+
+    /// One message's secrets not `seen` in an earlier message of its repository.
+    fn place_message(
+        &self,
+        rf: &RepoFacts,
+        m: &super::MessageItem,
+        a: &Assembly<'_>,
+        seen: &mut HashSet<(usize, Fingerprint)>,
+        out: &mut Collect,
+    ) {
+        let Some((commit, reachable)) = rf.facts.messages.get(&m.id) else {
+            return;
         };
-        items.sort_by_cached_key(|m| (rank(m), m.time, m.id));
-        let mut seen: HashSet<(usize, Fingerprint)> = HashSet::new();
-        for m in items {
-            let Some((rf, (commit, reachable))) = a
-                .repos
-                .iter()
-                .find_map(|rf| rf.facts.messages.get(&m.id).map(|c| (rf, c)))
-            else {
+        if !*reachable && !a.include_unreachable {
+            return;
+        }
+        let path = format!("{}<{} message>", rf.prefix, kind_name(m.kind));
+        for (f, allowed) in m.result.all() {
+            if !self.rules.rules[f.rule].path_allows(&path) {
                 continue;
+            }
+            let fp = Fingerprint::new(&self.rules.rules[f.rule].id, &f.secret);
+            if !seen.insert((f.rule, fp)) {
+                continue;
+            }
+            let origin = Origin::Message {
+                repo: Arc::clone(&rf.repo),
+                commit: commit.clone(),
+                kind: m.kind,
+                reachable: *reachable,
             };
-            if !*reachable && !a.include_unreachable {
-                continue;
-            }
-            let path = format!("{}<{} message>", rf.prefix, kind_name(m.kind));
-            for (f, allowed) in m.result.all() {
-                if !self.rules.rules[f.rule].path_allows(&path) {
-                    continue;
-                }
-                let fp = Fingerprint::new(&self.rules.rules[f.rule].id, &f.secret);
-                if !seen.insert((f.rule, fp)) {
-                    continue;
-                }
-                let origin = Origin::Message {
-                    repo: Arc::clone(&rf.repo),
-                    commit: commit.clone(),
-                    kind: m.kind,
-                    reachable: *reachable,
-                };
-                out.push(to_finding(&self.rules, f, &path, m.id, origin), allowed);
-            }
+            out.push(to_finding(&self.rules, f, &path, m.id, origin), allowed);
         }
     }
 }

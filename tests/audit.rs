@@ -324,3 +324,48 @@ fn history_statistics_only_with_verbose() {
     let loud = String::from_utf8(loud.stderr).unwrap();
     assert!(loud.contains("history of 1 commits"), "{loud}");
 }
+
+#[test]
+fn a_key_in_the_messages_of_two_repositories_is_reported_in_each() {
+    let root = tempfile::tempdir().unwrap();
+    let r = Repo::new();
+    r.write("README.md", "hello\n");
+    r.add(&["."]);
+    let c = r.commit(&format!("Deploy with OPENAI_API_KEY={KEY_A}"));
+    let origin = r.path().to_str().unwrap().to_string();
+    // A clone holds the same commit; another repository quotes the key in its own.
+    r.run_in(root.path(), &["clone", "-q", &origin, "clone"]);
+    r.run_in(root.path(), &["init", "-q", "other"]);
+    let other = root.path().join("other");
+    r.run_in(
+        &other,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            &format!("key {KEY_A}"),
+        ],
+    );
+    let d = r.run_in(&other, &["rev-parse", "HEAD"]).trim().to_string();
+    std::fs::rename(r.path(), root.path().join("first")).unwrap();
+
+    let (code, v, stderr) = json(r.keyhound_in(root.path()).args(["scan", "."]));
+    assert_eq!(code, 1, "{stderr}");
+    let mut got: Vec<(String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap().to_string();
+            (path, f["commit"]["id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("clone/<commit message>".to_string(), c.clone()),
+            ("first/<commit message>".to_string(), c),
+            ("other/<commit message>".to_string(), d),
+        ]
+    );
+}

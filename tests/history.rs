@@ -490,3 +490,80 @@ fn history_in_every_format() {
     assert_eq!(result["properties"]["commit"]["id"], added.as_str());
     assert_eq!(result["properties"]["inHead"], false);
 }
+
+#[test]
+fn a_secret_quoted_in_a_commit_message_is_redacted_wherever_the_commit_is_shown() {
+    let mut r = Repo::new();
+    r.write("README.md", "base\n");
+    r.commit("base");
+    r.write("deploy.env", &format!("KEY={KEY_A}\n"));
+    // The introducing commit's summary quotes the file's secret and another one.
+    r.commit(&format!("use {KEY_A} until {KEY_B} works"));
+    for format in ["json", "text", "sarif", "jsonl"] {
+        let out = Command::cargo_bin("keyhound")
+            .unwrap()
+            .current_dir(&r.dir)
+            .args(["scan", "--history-only", ".", "-q", "--color", "never"])
+            .args(["-f", format])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stdout}");
+        for key in [KEY_A, KEY_B] {
+            assert!(!stdout.contains(key), "{format} shows a secret: {stdout}");
+        }
+    }
+    let s = scan(&r.dir, &["--history-only", "."]);
+    let f = findings(&s)
+        .into_iter()
+        .find(|f| f["path"] == "deploy.env")
+        .unwrap();
+    assert_eq!(
+        f["commit"]["summary"],
+        "use sk-BcZXa…(51 chars) until sk-AN671…(51 chars) works"
+    );
+}
+
+#[test]
+fn the_commit_count_is_the_commits_in_scope() {
+    let mut r = Repo::new();
+    r.write("README.md", "base\n");
+    r.commit("base");
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    for i in 0..3 {
+        r.write("feature.txt", &format!("{i}\n"));
+        r.commit(&format!("feature {i}"));
+    }
+    // A commit replaced by an amend: only its object is left.
+    r.write("feature.txt", "dropped\n");
+    r.commit("dropped");
+    r.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    r.git(&["checkout", "-q", "main"]);
+    let count = |args: &[&str]| {
+        let s = scan(&r.dir, &[&["--history-only", "."], args].concat());
+        assert_eq!(s.code, 0, "{}", s.stderr);
+        s.json["summary"]["commits"].as_u64().unwrap()
+    };
+    let rev_list = |rev: &str| r.git(&["rev-list", "--count", rev]).parse::<u64>().unwrap();
+    assert_eq!(count(&["--branch", "main"]), rev_list("main"));
+    assert_eq!(count(&["--branch", "feature"]), rev_list("feature"));
+    assert_eq!(count(&[]), rev_list("--all"));
+    assert_eq!(count(&["--all-objects"]), rev_list("--all") + 1);
+}
+
+#[test]
+fn a_secret_in_many_messages_of_one_second_is_reported_at_the_first_commit() {
+    let mut r = Repo::new();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        r.write("counter.txt", &format!("{i}\n"));
+        ids.push(r.commit_at(&format!("deploy {i} with {KEY_A}"), "2024-01-01T12:00:00Z"));
+    }
+    let s = scan(&r.dir, &["--history-only", "."]);
+    assert_eq!(
+        summary(&s),
+        [("<commit message>".to_string(), ids[0].clone(), false)],
+        "{}",
+        s.stderr
+    );
+}

@@ -459,3 +459,60 @@ fn a_blob_missing_under_a_delta_tree_is_named() {
         "{stderr}"
     );
 }
+
+/// A tree that cannot be read hides where the blobs below it are: a secret found in one of
+/// them is still reported (by blob id), not taken for an unreachable object and dropped.
+#[test]
+fn a_secret_below_an_unreadable_tree_is_still_reported() {
+    let r = Repo::new();
+    r.write("top.env", format!("KEY={LEGACY}\n"));
+    r.write("dir/below.env", format!("KEY={LEGACY2}\n"));
+    r.add(&["."]);
+    r.commit("both");
+    let blob = r
+        .git(&["rev-parse", "HEAD:dir/below.env"])
+        .trim()
+        .to_string();
+    let tree = r.git(&["rev-parse", "HEAD:dir"]).trim().to_string();
+    let (_, v, _) = json(r.keyhound().args(["scan", "--history-only", "."]));
+    assert_eq!(paths(&v), ["dir/below.env", "top.env"]);
+
+    let path = loose_path(&r, &tree);
+    make_writable(&path);
+    std::fs::write(&path, b"\x78\x9c not a tree").unwrap();
+    for damage in ["damaged", "missing"] {
+        if damage == "missing" {
+            std::fs::remove_file(&path).unwrap();
+        }
+        let (code, v, stderr) = json(r.keyhound().args(["scan", "--history-only", "."]));
+        assert_eq!(code, 2, "{damage}: {stderr}");
+        assert!(stderr.contains(&format!("object {tree}")), "{stderr}");
+        assert_eq!(
+            paths(&v),
+            [format!("<blob {blob}>"), "top.env".to_string()],
+            "{damage}: {stderr}"
+        );
+    }
+}
+
+/// A missing commit cuts its ancestors off from the refs: a secret only they hold is still
+/// reported (by blob id), not taken for an unreachable object and dropped.
+#[test]
+fn a_secret_beyond_a_missing_commit_is_still_reported() {
+    let r = Repo::new();
+    r.write("old.env", format!("KEY={LEGACY}\n"));
+    r.add(&["."]);
+    r.commit("old");
+    r.git(&["rm", "-q", "old.env"]);
+    r.commit("gone");
+    r.write("README.md", "hello\n");
+    r.add(&["."]);
+    r.commit("later");
+    let blob = r.git(&["rev-parse", "HEAD~2:old.env"]).trim().to_string();
+    let lost = r.git(&["rev-parse", "HEAD~1"]).trim().to_string();
+    std::fs::remove_file(loose_path(&r, &lost)).unwrap();
+    let (code, v, stderr) = json(r.keyhound().args(["scan", "--history-only", "."]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("object {lost}")), "{stderr}");
+    assert_eq!(paths(&v), [format!("<blob {blob}>")], "{stderr}");
+}

@@ -422,6 +422,7 @@ fn run_paths_as(
             &history_options(opts),
             record,
         );
+        let mut commits = inv.commit_count();
         let facts = match placed {
             Ok((facts, stats, sets)) => {
                 details.push(format!(
@@ -441,6 +442,7 @@ fn run_paths_as(
                 {
                     save_record(cache, f, before, &inv, sets, seen, notes);
                 }
+                commits = facts.commits_in_scope;
                 facts
             }
             Err(e) => {
@@ -452,7 +454,7 @@ fn run_paths_as(
                 Facts::default()
             }
         };
-        scanned.summary.commits += inv.commit_count() as u64;
+        scanned.summary.commits += commits as u64;
         scanned.summary.repositories += 1;
         let (repo, prefix) = match shown {
             Some(r) => (r.clone(), format!("{}/", r.path)),

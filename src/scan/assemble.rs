@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::{BlobFinding, BlobResult, Scanned, Summary};
 use crate::blob::BlobId;
-use crate::finding::{Finding, Fingerprint, History, Location, Origin, Repository};
+use crate::finding::{Finding, Fingerprint, History, Location, Origin, Repository, SecretText};
 use crate::rules::RuleSet;
 use crate::source::git::history::{Facts, Wanted};
 use crate::source::SourceError;
@@ -301,6 +301,7 @@ impl Scanned {
         }
         self.place_messages(a, &mut out);
         let (mut findings, mut allowed) = out.finish(&rules);
+        redact_commits(&mut findings, &mut allowed);
         // Changes keep their order (commits oldest first), then the usual order.
         let rank: HashMap<&str, usize> = self
             .added
@@ -374,39 +375,54 @@ impl Scanned {
         }
     }
 
-    /// Commit and tag messages: each secret once, at the oldest message that holds it.
+    /// Commit and tag messages: each secret once per repository, at the first message of that
+    /// repository that holds it: commits' in topological order (parents first), then tags'
+    /// oldest first.
     fn place_messages(&self, a: &Assembly<'_>, out: &mut Collect) {
-        let mut items: Vec<&super::MessageItem> = self.messages.iter().collect();
-        items.sort_by_key(|m| (m.time, m.id));
-        let mut seen: HashSet<(usize, Fingerprint)> = HashSet::new();
-        for m in items {
-            let Some((rf, (commit, reachable))) = a
-                .repos
-                .iter()
-                .find_map(|rf| rf.facts.messages.get(&m.id).map(|c| (rf, c)))
-            else {
+        for rf in a.repos {
+            let mut items: Vec<&super::MessageItem> = (self.messages.iter())
+                .filter(|m| rf.facts.messages.contains_key(&m.id))
+                .collect();
+            let rank = |m: &super::MessageItem| rf.facts.message_ranks.get(&m.id).copied();
+            items.sort_by_key(|m| (rank(m).unwrap_or(usize::MAX), m.time, m.id));
+            let mut seen: HashSet<(usize, Fingerprint)> = HashSet::new();
+            for m in items {
+                self.place_message(rf, m, a, &mut seen, out);
+            }
+        }
+    }
+
+    /// One message's secrets not `seen` in an earlier message of its repository.
+    fn place_message(
+        &self,
+        rf: &RepoFacts,
+        m: &super::MessageItem,
+        a: &Assembly<'_>,
+        seen: &mut HashSet<(usize, Fingerprint)>,
+        out: &mut Collect,
+    ) {
+        let Some((commit, reachable)) = rf.facts.messages.get(&m.id) else {
+            return;
+        };
+        if !*reachable && !a.include_unreachable {
+            return;
+        }
+        let path = format!("{}<{} message>", rf.prefix, kind_name(m.kind));
+        for (f, allowed) in m.result.all() {
+            if !self.rules.rules[f.rule].path_allows(&path) {
                 continue;
+            }
+            let fp = Fingerprint::new(&self.rules.rules[f.rule].id, &f.secret);
+            if !seen.insert((f.rule, fp)) {
+                continue;
+            }
+            let origin = Origin::Message {
+                repo: Arc::clone(&rf.repo),
+                commit: commit.clone(),
+                kind: m.kind,
+                reachable: *reachable,
             };
-            if !*reachable && !a.include_unreachable {
-                continue;
-            }
-            let path = format!("{}<{} message>", rf.prefix, kind_name(m.kind));
-            for (f, allowed) in m.result.all() {
-                if !self.rules.rules[f.rule].path_allows(&path) {
-                    continue;
-                }
-                let fp = Fingerprint::new(&self.rules.rules[f.rule].id, &f.secret);
-                if !seen.insert((f.rule, fp)) {
-                    continue;
-                }
-                let origin = Origin::Message {
-                    repo: Arc::clone(&rf.repo),
-                    commit: commit.clone(),
-                    kind: m.kind,
-                    reachable: *reachable,
-                };
-                out.push(to_finding(&self.rules, f, &path, m.id, origin), allowed);
-            }
+            out.push(to_finding(&self.rules, f, &path, m.id, origin), allowed);
         }
     }
 }
@@ -473,6 +489,17 @@ fn place_history(
                 out.push_some(place(rules, f, &path, c, origin), allowed);
             }
         }
+    }
+}
+
+/// No commit shown beside a finding quotes a secret the scan found in full.
+fn redact_commits(findings: &mut [Finding], allowed: &mut [Finding]) {
+    let all = findings.iter().chain(allowed.iter()).map(|f| &f.secret);
+    let Some(secrets) = SecretText::new(all) else {
+        return;
+    };
+    for f in findings.iter_mut().chain(allowed.iter_mut()) {
+        f.origin.redact_commits(&secrets);
     }
 }
 

@@ -241,6 +241,13 @@ impl Inventory {
         self.commits.len()
     }
 
+    /// Whether every commit and tree that history leads to could be read: only then is a
+    /// wanted blob that no commit or ref holds known to lie outside history. An unreadable
+    /// object (of unknown kind) may be a tree or a commit that holds it.
+    fn history_complete(&self) -> bool {
+        self.unreadable.is_empty() && self.missing.iter().all(|m| m.kind == Some(Kind::Blob))
+    }
+
     /// Every commit's header.
     pub fn commit_headers(&self) -> Vec<CommitHeader> {
         self.commits.iter().map(CommitNode::header).collect()
@@ -941,10 +948,16 @@ pub struct Facts {
     pub commits: HashMap<BlobId, Commit>,
     /// Wanted blobs some commit or ref in scope holds (at whichever path).
     pub held: HashSet<BlobId>,
-    /// Wanted blobs of this repository's object database that no commit or ref in scope holds.
+    /// Wanted blobs of this repository's object database that no commit or ref in scope holds,
+    /// when history could be read whole (else where they are is unknown: they stay unplaced).
     pub dangling: Vec<BlobId>,
     /// The wanted messages: the commit or tag, and whether a ref reaches it.
     pub messages: HashMap<BlobId, (Commit, bool)>,
+    /// The wanted commit messages' places in topological order (parents first), so that a
+    /// secret quoted in many messages is placed at the first, whatever their dates.
+    pub message_ranks: HashMap<BlobId, usize>,
+    /// Commits in scope: those the refs in scope reach (every commit with `--all-objects`).
+    pub commits_in_scope: usize,
 }
 
 /// Costs of the provenance step, for `-v`.
@@ -1242,15 +1255,20 @@ pub fn provenance_recording(
             sets: vec![Vec::new()],
         })
     };
-    if wanted.is_empty() && messages.is_empty() {
-        return Ok((facts, stats, empty_sets()));
-    }
     let commits = &inventory.commits;
     let by_id: IdMap<ObjectId, usize> =
         commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     let tips = tips(repo, &opts.scope, &by_id)?;
     let reachable = reachable_from(commits, &by_id, &tips.commits);
+    facts.commits_in_scope = match opts.all_objects {
+        true => commits.len(),
+        false => reachable.iter().filter(|&&r| r).count(),
+    };
+    if wanted.is_empty() && messages.is_empty() {
+        return Ok((facts, stats, empty_sets()));
+    }
     describe_messages(repo, messages, &by_id, &reachable, &tips, &mut facts);
+    facts.message_ranks = message_ranks(commits, &by_id, messages);
     if wanted.is_empty() {
         stats.seconds = started.elapsed().as_secs_f64();
         return Ok((facts, stats, empty_sets()));
@@ -1312,7 +1330,7 @@ pub fn provenance_recording(
     for (w, blob) in wanted.iter().enumerate() {
         if seen.held.contains(&(w as u32)) {
             facts.held.insert(blob.id);
-        } else if repo.has_object(object_id(&blob.id)) {
+        } else if inventory.history_complete() && repo.has_object(object_id(&blob.id)) {
             facts.dangling.push(blob.id);
         }
     }
@@ -1543,6 +1561,26 @@ fn describe_messages(
             facts.messages.insert(*m, d);
         }
     }
+}
+
+/// The place of each message's commit in the topological order of all commits.
+fn message_ranks(
+    commits: &[CommitNode],
+    by_id: &IdMap<ObjectId, usize>,
+    messages: &[BlobId],
+) -> HashMap<BlobId, usize> {
+    if !messages.iter().any(|m| by_id.contains_key(&object_id(m))) {
+        return HashMap::new();
+    }
+    let order = topo_order(commits, by_id, &vec![true; commits.len()]);
+    let mut rank = vec![0; commits.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
+    messages
+        .iter()
+        .filter_map(|m| Some((*m, rank[*by_id.get(&object_id(m))?])))
+        .collect()
 }
 
 /// Author, date and summary of a commit.

@@ -170,41 +170,6 @@ impl Commit {
     pub fn short_id(&self) -> &str {
         &self.id[..self.id.len().min(12)]
     }
-
-    /// Replaces what `secrets` matches in the author, email and summary with the redacted
-    /// form of the secret: a commit message can quote a secret, and the commit is shown beside
-    /// every finding it introduced.
-    pub fn redact(&mut self, secrets: &SecretText) {
-        for text in [&mut self.author, &mut self.email, &mut self.summary] {
-            if secrets.find.is_match(text.as_str()) {
-                *text = secrets.find.replace_all(text, &secrets.redacted);
-            }
-        }
-    }
-}
-
-/// Finds known secrets in text keyhound shows beside them (commit summaries, authors).
-pub struct SecretText {
-    find: aho_corasick::AhoCorasick,
-    redacted: Vec<String>,
-}
-
-impl SecretText {
-    /// `None` when there is nothing to find.
-    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Option<SecretText> {
-        let mut distinct: Vec<&Secret> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
-        distinct.sort();
-        distinct.dedup();
-        if distinct.is_empty() {
-            return None;
-        }
-        let find = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(distinct.iter().map(|s| s.expose()))
-            .ok()?;
-        let redacted = distinct.iter().map(|s| s.redacted()).collect();
-        Some(SecretText { find, redacted })
-    }
 }
 
 /// A repository findings came from.
@@ -327,23 +292,6 @@ impl Origin {
             Origin::Added { commit, .. } => commit.as_ref(),
             Origin::Message { commit, .. } => Some(commit),
             _ => None,
-        }
-    }
-
-    /// Redacts `secrets` in every commit this origin shows (`Commit::redact`).
-    pub fn redact_commits(&mut self, secrets: &SecretText) {
-        match self {
-            Origin::Member { archive, .. } => archive.redact_commits(secrets),
-            Origin::File { history: Some(h) } | Origin::History(h) => {
-                if let Some(c) = h.introduced.as_mut() {
-                    c.redact(secrets);
-                }
-            }
-            Origin::Added {
-                commit: Some(c), ..
-            }
-            | Origin::Message { commit: c, .. } => c.redact(secrets),
-            _ => {}
         }
     }
 

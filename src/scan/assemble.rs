@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::{BlobFinding, BlobResult, Scanned, Summary};
 use crate::blob::BlobId;
-use crate::finding::{Finding, Fingerprint, History, Location, Origin, Repository, SecretText};
+use crate::finding::{Finding, Fingerprint, History, Location, Origin, Repository};
 use crate::rules::RuleSet;
 use crate::source::git::history::{Facts, Wanted};
 use crate::source::SourceError;
@@ -301,7 +301,6 @@ impl Scanned {
         }
         self.place_messages(a, &mut out);
         let (mut findings, mut allowed) = out.finish(&rules);
-        redact_commits(&mut findings, &mut allowed);
         // Changes keep their order (commits oldest first), then the usual order.
         let rank: HashMap<&str, usize> = self
             .added
@@ -489,17 +488,6 @@ fn place_history(
                 out.push_some(place(rules, f, &path, c, origin), allowed);
             }
         }
-    }
-}
-
-/// No commit shown beside a finding quotes a secret the scan found in full.
-fn redact_commits(findings: &mut [Finding], allowed: &mut [Finding]) {
-    let all = findings.iter().chain(allowed.iter()).map(|f| &f.secret);
-    let Some(secrets) = SecretText::new(all) else {
-        return;
-    };
-    for f in findings.iter_mut().chain(allowed.iter_mut()) {
-        f.origin.redact_commits(&secrets);
     }
 }
 

@@ -130,7 +130,7 @@ fn context(hay: &[u8], span: Range<usize>, secrets: &[Range<usize>]) -> Context 
     // on the line that lie outside it (merged ranges can extend past this secret's span). A
     // part is its own piece of text, so a range around this secret is not shown twice.
     let mut pieces: Vec<(Range<usize>, Part)> = vec![(start..end, Part::This)];
-    for r in secrets.iter().filter(|r| r.start < to && r.end > from) {
+    for r in within(secrets, from..to) {
         for piece in [r.start..r.end.min(start), r.start.max(end)..r.end] {
             let piece = piece.start.max(from)..piece.end.min(to);
             if piece.start < piece.end {
@@ -166,14 +166,15 @@ fn uncut(
     secrets: &[Range<usize>],
 ) -> Range<usize> {
     let (mut from, mut to) = (window.start, window.end);
-    if let Some(r) = secrets.iter().find(|r| r.start < from && from < r.end) {
+    let cut = |at: usize| within(secrets, at..at + 1).first().filter(|r| r.start < at);
+    if let Some(r) = cut(from) {
         from = if r.start >= line.start {
             r.start
         } else {
             r.end.min(this.start)
         };
     }
-    if let Some(r) = secrets.iter().find(|r| r.start < to && to < r.end) {
+    if let Some(r) = cut(to) {
         to = if r.end <= line.end {
             r.end
         } else {
@@ -181,6 +182,14 @@ fn uncut(
         };
     }
     from..to
+}
+
+/// The ranges of `secrets` (sorted, disjoint) that overlap `window`, found by binary search:
+/// a blob may hold thousands of secrets, and each finding looks only near its own.
+fn within(secrets: &[Range<usize>], window: Range<usize>) -> &[Range<usize>] {
+    let lo = secrets.partition_point(|r| r.end <= window.start);
+    let hi = lo + secrets[lo..].partition_point(|r| r.start < window.end);
+    &secrets[lo..hi]
 }
 
 fn push_text(parts: &mut Vec<Part>, hay: &[u8], r: Range<usize>) {
